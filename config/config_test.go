@@ -1,0 +1,58 @@
+package config_test
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/sagaflow/sagaflow/config"
+)
+
+func TestEnvironmentWinsOverStackFile(t *testing.T) {
+	dir := t.TempDir()
+	err := config.WriteStackFile(filepath.Join(dir, config.StackFileName), map[string]string{
+		config.EnvTemporalAddress: "127.0.0.1:7233",
+		config.EnvMongoURI:        "mongodb://127.0.0.1:27017/",
+	}, []string{config.EnvTemporalAddress, config.EnvMongoURI})
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{config.EnvDataDir: dir, config.EnvMongoURI: "mongodb://elsewhere:1/"}
+	c, err := config.Load(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.TemporalAddress != "127.0.0.1:7233" || c.MongoURI != "mongodb://elsewhere:1/" || c.TemporalNamespace != "default" {
+		t.Fatalf("config: %+v", c)
+	}
+	if c.Source[config.EnvMongoURI] != "env" || !strings.HasSuffix(c.Source[config.EnvTemporalAddress], config.StackFileName) {
+		t.Fatalf("sources: %v", c.Source)
+	}
+	err = c.Require(config.EnvTemporalAddress, config.EnvInventoryURL, config.EnvPaymentsURL)
+	if err == nil || !strings.Contains(err.Error(), "INVENTORY_DATABASE_URL, PAYMENTS_DATABASE_URL not set") || !strings.Contains(err.Error(), "make up") {
+		t.Fatalf("Require: %v", err)
+	}
+}
+
+func TestMalformedStackFileIsAnError(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, config.StackFileName)
+	if err := config.WriteStackFile(path, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := config.ReadStackFile(path); err != nil {
+		t.Fatalf("empty file: %v", err)
+	}
+	if err := writeFile(path, "TEMPORAL_ADDRESS\n"); err != nil {
+		t.Fatal(err)
+	}
+	_, err := config.Load(func(k string) string {
+		if k == config.EnvDataDir {
+			return dir
+		}
+		return ""
+	})
+	if err == nil || !strings.Contains(err.Error(), "line 1") {
+		t.Fatalf("got %v, want an error naming line 1", err)
+	}
+}

@@ -1,0 +1,151 @@
+// Package barrier is the idempotency barrier for saga steps: the activity-side
+// half of the saga engine. This file is its PostgreSQL form, for steps whose
+// effect is one local pgx transaction.
+//
+// A barrier row keyed by (saga id, step, op) is inserted in the same local
+// transaction as the step's business change. That one mechanism gives the
+// three guarantees a saga step needs under at-least-once execution:
+//
+//   - idempotence: a second Forward (or Compensate) finds its row and does
+//     nothing;
+//   - null compensation: a Compensate that finds no forward row records a
+//     forward row on the step's behalf and changes nothing;
+//   - hang safety: a Forward that arrives after the step's compensation (a
+//     late retry of a step that timed out) finds the compensate row and is
+//     refused with ErrCompensated, whether or not the step had run.
+//
+// Concurrent Forward and Compensate calls for one step serialize on the
+// primary key for the length of one local transaction; no lock outlives it.
+package barrier
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Table is the name of the barrier table.
+const Table = "saga_barrier"
+
+// schema creates the barrier table. origin says who wrote a forward row: the
+// step itself, or its compensation standing in for a step that never ran.
+const schema = `
+CREATE TABLE IF NOT EXISTS saga_barrier (
+	saga_id    text        NOT NULL,
+	step       text        NOT NULL,
+	op         text        NOT NULL CHECK (op IN ('forward', 'compensate')),
+	origin     text        NOT NULL CHECK (origin IN ('forward', 'compensate')),
+	created_at timestamptz NOT NULL DEFAULT now(),
+	PRIMARY KEY (saga_id, step, op)
+)`
+
+// DB is what the barrier needs of a connection or pool.
+type DB interface {
+	Begin(ctx context.Context) (pgx.Tx, error)
+}
+
+// CreateTable creates the barrier table if it does not exist. Call it from
+// the service's schema migration, in the same database as its business tables.
+func CreateTable(ctx context.Context, tx pgx.Tx) error {
+	if _, err := tx.Exec(ctx, schema); err != nil {
+		return fmt.Errorf("create %s: %w", Table, err)
+	}
+	return nil
+}
+
+// Forward runs apply in a transaction guarded by the barrier. apply runs at
+// most once per key, and never after the key's compensation. An error from
+// apply rolls everything back, including the barrier row, so the step may be
+// tried again.
+func Forward(ctx context.Context, db DB, key Key, apply func(pgx.Tx) error) (Outcome, error) {
+	var outcome Outcome
+	err := inTx(ctx, db, func(tx pgx.Tx) error {
+		inserted, err := insert(ctx, tx, key, "forward", "forward")
+		if err != nil {
+			return err
+		}
+		if !inserted {
+			var compensated bool
+			if err := tx.QueryRow(ctx,
+				`SELECT EXISTS (SELECT 1 FROM saga_barrier WHERE saga_id = $1 AND step = $2 AND op = 'compensate')`,
+				key.SagaID, key.Step).Scan(&compensated); err != nil {
+				return fmt.Errorf("barrier %s: read compensate row: %w", key, err)
+			}
+			if compensated {
+				return fmt.Errorf("barrier %s: %w", key, ErrCompensated)
+			}
+			outcome = Duplicate
+			return nil
+		}
+		if err := apply(tx); err != nil {
+			return err
+		}
+		outcome = Applied
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	return outcome, nil
+}
+
+// Compensate runs undo in a transaction guarded by the barrier: at most once
+// per key, and only if the forward step was applied. When the forward step
+// never ran, Compensate records a forward row in its place, so that a late
+// Forward is refused, and returns NullCompensation without calling undo.
+func Compensate(ctx context.Context, db DB, key Key, undo func(pgx.Tx) error) (Outcome, error) {
+	var outcome Outcome
+	err := inTx(ctx, db, func(tx pgx.Tx) error {
+		inserted, err := insert(ctx, tx, key, "compensate", "compensate")
+		if err != nil {
+			return err
+		}
+		if !inserted {
+			outcome = AlreadyCompensated
+			return nil
+		}
+		blocked, err := insert(ctx, tx, key, "forward", "compensate")
+		if err != nil {
+			return err
+		}
+		if blocked {
+			outcome = NullCompensation
+			return nil
+		}
+		if err := undo(tx); err != nil {
+			return err
+		}
+		outcome = Applied
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	return outcome, nil
+}
+
+func insert(ctx context.Context, tx pgx.Tx, key Key, op, origin string) (bool, error) {
+	tag, err := tx.Exec(ctx,
+		`INSERT INTO saga_barrier (saga_id, step, op, origin) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`,
+		key.SagaID, key.Step, op, origin)
+	if err != nil {
+		return false, fmt.Errorf("barrier %s: insert %s row: %w", key, op, err)
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
+func inTx(ctx context.Context, db DB, fn func(pgx.Tx) error) error {
+	tx, err := db.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback(ctx) // the error from fn is the one that matters
+		return err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}

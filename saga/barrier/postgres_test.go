@@ -1,0 +1,130 @@
+package barrier_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/sagaflow/sagaflow/internal/testenv"
+	"github.com/sagaflow/sagaflow/saga/barrier"
+)
+
+// counter is a one-row table that forward steps increment and compensations
+// decrement, so every double effect shows in its value.
+func setup(t *testing.T) (*pgxpool.Pool, context.Context) {
+	t.Helper()
+	ctx := testenv.Context(t)
+	pool := testenv.Postgres(t, testenv.Inventory)
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := barrier.CreateTable(ctx, tx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(ctx, `CREATE TABLE counter (n int NOT NULL); INSERT INTO counter VALUES (0)`); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return pool, ctx
+}
+
+func add(delta int) func(pgx.Tx) error {
+	return func(tx pgx.Tx) error {
+		_, err := tx.Exec(context.Background(), `UPDATE counter SET n = n + $1`, delta)
+		return err
+	}
+}
+
+func value(t *testing.T, ctx context.Context, pool *pgxpool.Pool) int {
+	t.Helper()
+	var n int
+	if err := pool.QueryRow(ctx, `SELECT n FROM counter`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func TestForwardAndCompensateRunOnce(t *testing.T) {
+	pool, ctx := setup(t)
+	key := barrier.Key{SagaID: "s1", Step: "Step"}
+	for i, want := range []barrier.Outcome{barrier.Applied, barrier.Duplicate} {
+		if got, err := barrier.Forward(ctx, pool, key, add(1)); err != nil || got != want {
+			t.Fatalf("forward %d: %v, %v; want %v", i, got, err, want)
+		}
+	}
+	for i, want := range []barrier.Outcome{barrier.Applied, barrier.AlreadyCompensated} {
+		if got, err := barrier.Compensate(ctx, pool, key, add(-1)); err != nil || got != want {
+			t.Fatalf("compensate %d: %v, %v; want %v", i, got, err, want)
+		}
+	}
+	if _, err := barrier.Forward(ctx, pool, key, add(1)); !errors.Is(err, barrier.ErrCompensated) {
+		t.Fatalf("forward after compensate: %v", err)
+	}
+	if n := value(t, ctx, pool); n != 0 {
+		t.Fatalf("counter %d, want 0", n)
+	}
+}
+
+func TestNullCompensationBlocksLateForward(t *testing.T) {
+	pool, ctx := setup(t)
+	key := barrier.Key{SagaID: "s1", Step: "Step"}
+	if got, err := barrier.Compensate(ctx, pool, key, add(-1)); err != nil || got != barrier.NullCompensation {
+		t.Fatalf("compensate: %v, %v", got, err)
+	}
+	if _, err := barrier.Forward(ctx, pool, key, add(1)); !errors.Is(err, barrier.ErrCompensated) {
+		t.Fatalf("late forward: %v", err)
+	}
+	if n := value(t, ctx, pool); n != 0 {
+		t.Fatalf("counter %d, want 0", n)
+	}
+}
+
+func TestFailedForwardLeavesNoTrace(t *testing.T) {
+	pool, ctx := setup(t)
+	key := barrier.Key{SagaID: "s1", Step: "Step"}
+	boom := errors.New("boom")
+	_, err := barrier.Forward(ctx, pool, key, func(tx pgx.Tx) error {
+		if err := add(1)(tx); err != nil {
+			return err
+		}
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("forward: %v", err)
+	}
+	if got, err := barrier.Forward(ctx, pool, key, add(1)); err != nil || got != barrier.Applied {
+		t.Fatalf("retry: %v, %v", got, err)
+	}
+	if n := value(t, ctx, pool); n != 1 {
+		t.Fatalf("counter %d, want 1", n)
+	}
+}
+
+// A forward step and its compensation racing: whichever wins, the net
+// effect is zero and the loser does nothing harmful.
+func TestForwardRacingCompensationNetsZero(t *testing.T) {
+	pool, ctx := setup(t)
+	for i := range 40 {
+		key := barrier.Key{SagaID: fmt.Sprintf("s%d", i), Step: "Step"}
+		var wg sync.WaitGroup
+		var fwdErr, compErr error
+		wg.Add(2)
+		go func() { defer wg.Done(); _, fwdErr = barrier.Forward(ctx, pool, key, add(1)) }()
+		go func() { defer wg.Done(); _, compErr = barrier.Compensate(ctx, pool, key, add(-1)) }()
+		wg.Wait()
+		if compErr != nil || (fwdErr != nil && !errors.Is(fwdErr, barrier.ErrCompensated)) {
+			t.Fatalf("race %d: forward %v, compensate %v", i, fwdErr, compErr)
+		}
+	}
+	if n := value(t, ctx, pool); n != 0 {
+		t.Fatalf("counter %d after races, want 0", n)
+	}
+}

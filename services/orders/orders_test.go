@@ -1,0 +1,166 @@
+package orders_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/sagaflow/sagaflow/internal/testenv"
+	"github.com/sagaflow/sagaflow/saga/barrier"
+	"github.com/sagaflow/sagaflow/services"
+	"github.com/sagaflow/sagaflow/services/orders"
+)
+
+func setup(t *testing.T) (*orders.Service, context.Context) {
+	t.Helper()
+	ctx := testenv.Context(t)
+	svc := orders.New(testenv.Mongo(t))
+	for range 2 { // migrating twice is harmless
+		if err := svc.Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return svc, ctx
+}
+
+func order(id string) orders.Order {
+	return orders.Order{
+		ID: id, CustomerID: "alice", Region: "eu",
+		Items:  []services.Item{{SKU: "A", Quantity: 2}},
+		ShipTo: services.Address{Name: "Ada", Street: "Main 1", City: "Berlin", PostalCode: "10115", Country: "DE"},
+		Total:  500,
+	}
+}
+
+func status(t *testing.T, ctx context.Context, svc *orders.Service, id string) orders.Status {
+	t.Helper()
+	o, err := svc.Get(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return o.Status
+}
+
+func TestCreateTwiceHasOneEffect(t *testing.T) {
+	svc, ctx := setup(t)
+	out, err := svc.Create(ctx, "saga-1", order("o1"))
+	if err != nil || out != barrier.Applied {
+		t.Fatalf("first create: %v, %v", out, err)
+	}
+	out, err = svc.Create(ctx, "saga-1", order("o1"))
+	if err != nil || out != barrier.Duplicate {
+		t.Fatalf("second create: %v, %v", out, err)
+	}
+	all, err := svc.All(ctx)
+	if err != nil || len(all) != 1 || all[0].Status != orders.Pending || all[0].Total != 500 {
+		t.Fatalf("orders: %+v, %v", all, err)
+	}
+	if _, err := svc.Create(ctx, "saga-other", order("o1")); !errors.Is(err, services.ErrOrderExists) {
+		t.Fatalf("create by another saga: %v", err)
+	}
+}
+
+func TestConfirmTwiceHasOneEffectAndCancelAfterConfirmIsRefused(t *testing.T) {
+	svc, ctx := setup(t)
+	if _, err := svc.Create(ctx, "saga-1", order("o1")); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := svc.Confirm(ctx, "saga-1", "o1"); err != nil || out != barrier.Applied {
+		t.Fatalf("confirm: %v, %v", out, err)
+	}
+	if out, err := svc.Confirm(ctx, "saga-1", "o1"); err != nil || out != barrier.Duplicate {
+		t.Fatalf("confirm again: %v, %v", out, err)
+	}
+	if _, err := svc.Cancel(ctx, "saga-1", "o1", "late"); !errors.Is(err, services.ErrOrderConfirmed) {
+		t.Fatalf("cancel after confirm: %v", err)
+	}
+	if s := status(t, ctx, svc, "o1"); s != orders.Confirmed {
+		t.Fatalf("status %s", s)
+	}
+	if _, err := svc.Confirm(ctx, "saga-1", "nope"); !errors.Is(err, services.ErrUnknownOrder) {
+		t.Fatalf("confirm unknown: %v", err)
+	}
+}
+
+func TestCancelTwiceHasOneEffectAndBlocksConfirmAndCreate(t *testing.T) {
+	svc, ctx := setup(t)
+	if _, err := svc.Create(ctx, "saga-1", order("o1")); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := svc.Cancel(ctx, "saga-1", "o1", "out of stock"); err != nil || out != barrier.Applied {
+		t.Fatalf("cancel: %v, %v", out, err)
+	}
+	if out, err := svc.Cancel(ctx, "saga-1", "o1", "again"); err != nil || out != barrier.AlreadyCompensated {
+		t.Fatalf("cancel again: %v, %v", out, err)
+	}
+	o, err := svc.Get(ctx, "o1")
+	if err != nil || o.Status != orders.Cancelled || o.Reason != "out of stock" {
+		t.Fatalf("after cancel: %+v, %v", o, err)
+	}
+	if _, err := svc.Confirm(ctx, "saga-1", "o1"); !errors.Is(err, services.ErrOrderCancelled) {
+		t.Fatalf("confirm after cancel: %v", err)
+	}
+	if _, err := svc.Create(ctx, "saga-1", order("o1")); !errors.Is(err, services.ErrStepCompensated) {
+		t.Fatalf("create after cancel: %v", err)
+	}
+}
+
+func TestCancelWithoutCreateIsNullAndBlocksLateCreate(t *testing.T) {
+	svc, ctx := setup(t)
+	out, err := svc.Cancel(ctx, "saga-2", "o2", "saga failed")
+	if err != nil || out != barrier.NullCompensation {
+		t.Fatalf("null cancel: %v, %v", out, err)
+	}
+	if _, err := svc.Create(ctx, "saga-2", order("o2")); !errors.Is(err, services.ErrStepCompensated) {
+		t.Fatalf("late create: %v", err)
+	}
+	o, err := svc.Get(ctx, "o2")
+	if err != nil || !o.Tombstone || o.Status != orders.Cancelled || len(o.Items) != 0 {
+		t.Fatalf("tombstone: %+v, %v", o, err)
+	}
+	if out, err := svc.Cancel(ctx, "saga-2", "o2", "again"); err != nil || out != barrier.AlreadyCompensated {
+		t.Fatalf("cancel tombstone again: %v, %v", out, err)
+	}
+}
+
+func TestBadInputIsRefusedBeforeAnyWrite(t *testing.T) {
+	svc, ctx := setup(t)
+	check := func(name, field string, err error) {
+		t.Helper()
+		if !errors.Is(err, services.ErrInvalidInput) || !strings.Contains(err.Error(), field) {
+			t.Errorf("%s: got %v, want invalid input naming %s", name, err, field)
+		}
+	}
+	for problem, id := range testenv.BadIDs() {
+		o := order("o")
+		o.ID = id
+		_, err := svc.Create(ctx, "s", o)
+		check("order id "+problem, "order_id", err)
+		o = order("o")
+		o.CustomerID = id
+		_, err = svc.Create(ctx, "s", o)
+		check("customer id "+problem, "customer_id", err)
+		_, err = svc.Create(ctx, id, order("o"))
+		check("saga id "+problem, "saga_id", err)
+		_, err = svc.Cancel(ctx, id, "o", "r")
+		check("cancel saga id "+problem, "saga_id", err)
+		_, err = svc.Confirm(ctx, "s", id)
+		check("confirm order id "+problem, "order_id", err)
+	}
+	o := order("o")
+	o.Items = nil
+	_, err := svc.Create(ctx, "s", o)
+	check("no items", "items", err)
+	o = order("o")
+	o.Total = services.MaxAmount + 1
+	_, err = svc.Create(ctx, "s", o)
+	check("total", "total", err)
+	o = order("o")
+	o.ShipTo.Country = ""
+	_, err = svc.Create(ctx, "s", o)
+	check("country", "ship_to.country", err)
+	if all, err := svc.All(ctx); err != nil || len(all) != 0 {
+		t.Fatalf("bad input wrote %d orders (%v)", len(all), err)
+	}
+}

@@ -1,0 +1,70 @@
+// Command stack runs sagaflow's local stack: the Temporal dev server (with
+// its Web UI), a private PostgreSQL cluster and FerretDB (the MongoDB wire
+// protocol on SQLite), as background processes with their data, logs and
+// pid files in the data folder (.data at the repository root).
+//
+//	go run ./stack up      # start what is not running, wait until it answers
+//	go run ./stack status  # what runs, and where; non-zero unless fully up
+//	go run ./stack down    # stop what up started; keep the data
+//	go run ./stack wipe    # delete the data (refused while up)
+//
+// `up` writes the addresses to <data>/stack.env, which config.Load reads.
+// TEMPORAL_ADDRESS, INVENTORY_DATABASE_URL with PAYMENTS_DATABASE_URL, and
+// MONGO_URI each replace a local server by an existing one;
+// SAGAFLOW_{TEMPORAL,TEMPORAL_UI,POSTGRES,MONGO}_PORT move a local server.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	s, settingsErr := loadSettings(os.Getenv) // the only place the environment is read
+	err := newRootCommand(s, settingsErr).ExecuteContext(ctx)
+	stop()
+	if err != nil {
+		if !errors.Is(err, errNotFullyUp) {
+			fmt.Fprintln(os.Stderr, "stack:", err)
+		}
+		os.Exit(1)
+	}
+}
+
+// newRootCommand wires the subcommands to a launcher built from s.
+func newRootCommand(s settings, settingsErr error) *cobra.Command {
+	root := &cobra.Command{
+		Use:           "stack",
+		Short:         "Run sagaflow's local stack: Temporal, PostgreSQL, FerretDB",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.CompletionOptions.DisableDefaultCmd = true
+	sub := func(use, short string, run func(launcher, context.Context) error) *cobra.Command {
+		return &cobra.Command{
+			Use:   use,
+			Short: short,
+			Args:  cobra.NoArgs,
+			RunE: func(cmd *cobra.Command, _ []string) error {
+				if settingsErr != nil {
+					return settingsErr
+				}
+				return run(launcher{s: s, out: cmd.OutOrStdout()}, cmd.Context())
+			},
+		}
+	}
+	root.AddCommand(
+		sub("up", "Start the servers that are not running and wait until they answer", launcher.up),
+		sub("down", "Stop the servers up started; keep the data", launcher.down),
+		sub("wipe", "Delete the data folder (refused while the stack is up)", launcher.wipe),
+		sub("status", "Show what runs and where; exit non-zero unless fully up", launcher.status),
+	)
+	return root
+}

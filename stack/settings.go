@@ -1,0 +1,95 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/sagaflow/sagaflow/config"
+)
+
+// settings is everything the launcher takes from its environment. main reads
+// the environment once, through loadSettings; nothing below it calls Getenv.
+type settings struct {
+	repoRoot string // folder holding go.mod, .tools and stack/
+	dataDir  string // absolute; default <repoRoot>/.data
+	ports    ports
+
+	namespace string // Temporal namespace (TEMPORAL_NAMESPACE, default "default")
+
+	// Existing servers to use instead of starting ours; empty = start ours.
+	extTemporalAddress string
+	extTemporalUIURL   string
+	extInventoryURL    string
+	extPaymentsURL     string
+	extMongoURI        string
+
+	// pgPartial names the one PostgreSQL URL variable set without the other
+	// (ours is started for both; the variable still wins for its service).
+	pgPartial string
+
+	root bool // running as uid 0: PostgreSQL tools run as the postgres user
+}
+
+// loadSettings reads the environment through getenv.
+func loadSettings(getenv func(string) string) (settings, error) {
+	root, err := config.RepoRoot()
+	if err != nil {
+		return settings{}, err
+	}
+	dataDir, err := config.DataDir(getenv)
+	if err != nil {
+		return settings{}, err
+	}
+	p, err := parsePorts(getenv)
+	if err != nil {
+		return settings{}, err
+	}
+	s := settings{
+		repoRoot:           root,
+		dataDir:            dataDir,
+		ports:              p,
+		namespace:          getenv(config.EnvTemporalNamespace),
+		extTemporalAddress: getenv(config.EnvTemporalAddress),
+		extTemporalUIURL:   getenv(config.EnvTemporalUIURL),
+		extMongoURI:        getenv(config.EnvMongoURI),
+		root:               os.Geteuid() == 0,
+	}
+	if s.namespace == "" {
+		s.namespace = "default"
+	}
+	// PostgreSQL is replaced only when both services have a server: one
+	// cluster of ours serves both or neither.
+	inv, pay := getenv(config.EnvInventoryURL), getenv(config.EnvPaymentsURL)
+	switch {
+	case inv != "" && pay != "":
+		s.extInventoryURL, s.extPaymentsURL = inv, pay
+	case inv != "":
+		s.pgPartial = config.EnvInventoryURL
+	case pay != "":
+		s.pgPartial = config.EnvPaymentsURL
+	}
+	return s, nil
+}
+
+// externalPostgres reports whether existing PostgreSQL servers replace ours.
+func (s settings) externalPostgres() bool { return s.extInventoryURL != "" }
+
+func (s settings) toolsBin() string  { return filepath.Join(s.repoRoot, ".tools", "bin") }
+func (s settings) logsDir() string   { return filepath.Join(s.dataDir, "logs") }
+func (s settings) runDir() string    { return filepath.Join(s.dataDir, "run") }
+func (s settings) stackFile() string { return filepath.Join(s.dataDir, config.StackFileName) }
+func (s settings) logFile(name string) string {
+	return filepath.Join(s.logsDir(), name+".log")
+}
+
+// ensureDirs creates the data, logs and run folders. The data folder is
+// world-traversable so the postgres user can reach its cluster inside it.
+func (s settings) ensureDirs() error {
+	for _, d := range []string{s.dataDir, s.logsDir(), s.runDir()} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return fmt.Errorf("create %s: %w", d, err)
+		}
+	}
+	return nil
+}

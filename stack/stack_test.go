@@ -1,0 +1,103 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/sagaflow/sagaflow/config"
+)
+
+func TestStackFileHasEveryKeyInOrder(t *testing.T) {
+	a := stackAddrs{
+		temporal: "127.0.0.1:7233", namespace: "default", temporalUI: "http://127.0.0.1:8233",
+		inventory: "postgres://inventory:p@127.0.0.1:5432/inventory?sslmode=disable",
+		payments:  "postgres://payments:p@127.0.0.1:5432/payments?sslmode=disable",
+		mongo:     "mongodb://127.0.0.1:27017/",
+	}
+	path := filepath.Join(t.TempDir(), "stack.env")
+	if err := config.WriteStackFile(path, a.values(), stackFileOrder()); err != nil {
+		t.Fatal(err)
+	}
+	got, err := config.ReadStackFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range stackFileOrder() {
+		if got[k] == "" {
+			t.Errorf("%s missing", k)
+		}
+	}
+	if fi, _ := os.Stat(path); fi.Mode().Perm() != 0o600 {
+		t.Errorf("mode %v, want 0600", fi.Mode().Perm())
+	}
+}
+
+func TestCheckWipeTargetRefusesTheRepository(t *testing.T) {
+	repo := t.TempDir()
+	os.WriteFile(filepath.Join(repo, "go.mod"), []byte("module x\n"), 0o644)
+	for _, d := range []string{repo, filepath.Dir(repo), "/"} {
+		if err := checkWipeTarget(d, repo); err == nil {
+			t.Errorf("%s: wipe allowed", d)
+		}
+	}
+	if err := checkWipeTarget(filepath.Join(repo, ".data"), repo); err != nil {
+		t.Errorf(".data: %v", err)
+	}
+	other := t.TempDir()
+	os.Mkdir(filepath.Join(other, ".git"), 0o755)
+	if err := checkWipeTarget(other, repo); err == nil || !strings.Contains(err.Error(), ".git") {
+		t.Errorf("folder with .git: %v", err)
+	}
+}
+
+func TestLoadSettingsExternalServers(t *testing.T) {
+	env := map[string]string{
+		config.EnvTemporalAddress: "temporal.example:7233",
+		config.EnvInventoryURL:    "postgres://a",
+		config.EnvMongoURI:        "mongodb://m/",
+		config.EnvDataDir:         t.TempDir(),
+	}
+	s, err := loadSettings(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.extTemporalAddress != "temporal.example:7233" || s.extMongoURI != "mongodb://m/" {
+		t.Errorf("got %+v", s)
+	}
+	// Only one PostgreSQL URL: ours still runs, for both.
+	if s.externalPostgres() || s.pgPartial != config.EnvInventoryURL {
+		t.Errorf("partial PostgreSQL: external=%v partial=%q", s.externalPostgres(), s.pgPartial)
+	}
+	if s.namespace != "default" {
+		t.Errorf("namespace %q", s.namespace)
+	}
+	env[config.EnvPaymentsURL] = "postgres://b"
+	s, _ = loadSettings(func(k string) string { return env[k] })
+	if !s.externalPostgres() {
+		t.Error("both URLs set: want no local PostgreSQL")
+	}
+}
+
+func TestTemporalArgsHaveSearchAttributes(t *testing.T) {
+	s := settings{dataDir: "/d", namespace: "default"}
+	args := strings.Join(temporalArgs(s, 7233, 8233), " ")
+	for _, want := range []string{"--ip 127.0.0.1", "--port 7233", "--ui-port 8233", "--db-filename /d/temporal/temporal.db",
+		"journal_mode=wal", "synchronous=normal", "system.enableActivityEagerExecution=true",
+		"--search-attribute OrderId=Keyword", "--search-attribute CustomerId=Keyword",
+		"--search-attribute SagaStatus=Keyword", "--search-attribute FailedStep=Keyword"} {
+		if !strings.Contains(args, want) {
+			t.Errorf("args lack %q: %s", want, args)
+		}
+	}
+}
+
+func TestVersionLineMatches(t *testing.T) {
+	if !versionLineMatches("temporal version 1.5.1 (Server 1.29.1, UI 2.42.1)\n", "1.5.1") {
+		t.Error("1.5.1 not recognised")
+	}
+	if versionLineMatches("temporal version 0.0.0-DEV (Server 1.29.1, UI 2.42.1)\n", "1.5.1") {
+		t.Error("a dev build taken for 1.5.1")
+	}
+}
