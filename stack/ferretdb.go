@@ -6,9 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"net"
 	"path/filepath"
-	"strconv"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -28,13 +26,13 @@ func ferretDBIdentity(s settings) processIdentity {
 
 // mongoURI is the URI of a MongoDB protocol server on the listen address.
 func mongoURI(port int) string {
-	return "mongodb://" + net.JoinHostPort(listenHost, strconv.Itoa(port)) + "/"
+	return "mongodb://" + listenAddr(port) + "/"
 }
 
 // startFerretDB starts our FerretDB runner on the SQLite backend.
 func startFerretDB(s settings, bin string, port int) (*detached, error) {
 	args := []string{
-		"-listen", net.JoinHostPort(listenHost, strconv.Itoa(port)),
+		"-listen", listenAddr(port),
 		"-data-dir", ferretDBDataDir(s),
 		// FerretDB logs every failed command (a duplicate key, the driver's
 		// endSessions on disconnect) at warn, with the whole message.

@@ -19,6 +19,9 @@ const (
 // listenHost is the only interface the local servers listen on.
 const listenHost = "127.0.0.1"
 
+// listenAddr is host:port of a local server on port.
+func listenAddr(port int) string { return net.JoinHostPort(listenHost, strconv.Itoa(port)) }
+
 // ports are the TCP ports of the local servers.
 type ports struct {
 	temporal   int
@@ -104,7 +107,7 @@ func checkPortsFree(specs []portSpec) error {
 // checkPortFree fails when something accepts connections on the port or it
 // cannot be bound on the listen address.
 func checkPortFree(s portSpec) error {
-	addr := net.JoinHostPort(listenHost, strconv.Itoa(s.port))
+	addr := listenAddr(s.port)
 	busy := false
 	if c, err := net.DialTimeout("tcp", addr, 300*time.Millisecond); err == nil {
 		c.Close()

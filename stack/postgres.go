@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"net"
 	"net/url"
 	"os"
 	"os/exec"
@@ -405,7 +404,7 @@ func pgServiceURL(port int, role, password string) string {
 	u := url.URL{
 		Scheme:   "postgres",
 		User:     url.UserPassword(role, password),
-		Host:     net.JoinHostPort(listenHost, strconv.Itoa(port)),
+		Host:     listenAddr(port),
 		Path:     "/" + role,
 		RawQuery: "sslmode=disable",
 	}

@@ -167,20 +167,30 @@ func procState(procRoot string, pid int) (byte, bool) {
 	return st.state, ok
 }
 
+// findProcesses lists the live processes matching id, the launcher aside.
+func findProcesses(procRoot string, id processIdentity) []int {
+	return listProcesses(procRoot, func(pid int) bool {
+		return pid != os.Getpid() && isOurProcess(procRoot, pid, id)
+	})
+}
+
 // groupMembers lists the live (non-zombie) processes of process group pgid.
 func groupMembers(procRoot string, pgid int) []int {
+	return listProcesses(procRoot, func(pid int) bool {
+		st, ok := readProcStat(procRoot, pid)
+		return ok && st.pgid == pgid && st.state != 'Z' && st.state != 'X'
+	})
+}
+
+// listProcesses lists the pids under procRoot for which keep holds.
+func listProcesses(procRoot string, keep func(pid int) bool) []int {
 	entries, err := os.ReadDir(procRoot)
 	if err != nil {
 		return nil
 	}
 	var pids []int
 	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		st, ok := readProcStat(procRoot, pid)
-		if ok && st.pgid == pgid && st.state != 'Z' && st.state != 'X' {
+		if pid, err := strconv.Atoi(e.Name()); err == nil && keep(pid) {
 			pids = append(pids, pid)
 		}
 	}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"path/filepath"
 	"strconv"
@@ -25,10 +24,10 @@ func temporalIdentity(s settings) processIdentity {
 	return processIdentity{exe: filepath.Join(s.toolsBin(), temporalBin), marker: temporalDBPath(s)}
 }
 
-func temporalAddress(port int) string { return net.JoinHostPort(listenHost, strconv.Itoa(port)) }
+func temporalAddress(port int) string { return listenAddr(port) }
 
 func temporalUIURL(port int) string {
-	return "http://" + net.JoinHostPort(listenHost, strconv.Itoa(port))
+	return "http://" + listenAddr(port)
 }
 
 // temporalArgs is the dev server's command line: a SQLite file in WAL mode

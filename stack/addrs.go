@@ -1,0 +1,88 @@
+package main
+
+import (
+	"fmt"
+	"net/url"
+
+	"github.com/sagaflow/sagaflow/config"
+)
+
+// stackAddrs are the addresses the stack file publishes.
+type stackAddrs struct {
+	temporal, namespace, temporalUI string
+	inventory, payments             string
+	mongo                           string
+}
+
+// stackFileOrder is the order of the keys in the stack file.
+func stackFileOrder() []string {
+	return []string{config.EnvTemporalAddress, config.EnvTemporalNamespace, config.EnvTemporalUIURL,
+		config.EnvInventoryURL, config.EnvPaymentsURL, config.EnvMongoURI}
+}
+
+func (a stackAddrs) values() map[string]string {
+	v := map[string]string{
+		config.EnvTemporalAddress:   a.temporal,
+		config.EnvTemporalNamespace: a.namespace,
+		config.EnvInventoryURL:      a.inventory,
+		config.EnvPaymentsURL:       a.payments,
+		config.EnvMongoURI:          a.mongo,
+	}
+	if a.temporalUI != "" {
+		v[config.EnvTemporalUIURL] = a.temporalUI
+	}
+	return v
+}
+
+// addrs assembles the published addresses: ours, or the existing servers'.
+func (la launcher) addrs(tPort, tUIPort, fPort int, pgURLMap map[string]string) stackAddrs {
+	s := la.s
+	a := stackAddrs{namespace: s.namespace}
+	if s.extTemporalAddress != "" {
+		a.temporal, a.temporalUI = s.extTemporalAddress, s.extTemporalUIURL
+	} else {
+		a.temporal, a.temporalUI = temporalAddress(tPort), temporalUIURL(tUIPort)
+	}
+	if s.externalPostgres() {
+		a.inventory, a.payments = s.extInventoryURL, s.extPaymentsURL
+	} else {
+		a.inventory, a.payments = pgURLMap["inventory"], pgURLMap["payments"]
+	}
+	if s.extMongoURI != "" {
+		a.mongo = s.extMongoURI
+	} else {
+		a.mongo = mongoURI(fPort)
+	}
+	return a
+}
+
+// pgURLs returns the service URLs of our cluster.
+func pgURLs(port int, passwords map[string]string) map[string]string {
+	urls := map[string]string{}
+	for _, svc := range pgServices() {
+		urls[svc] = pgServiceURL(port, svc, passwords[svc])
+	}
+	return urls
+}
+
+// redact hides the password of a URL for printing.
+func redact(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil {
+		return raw
+	}
+	return u.Redacted()
+}
+
+// printAddrs prints the addresses of a, one per line.
+func (la launcher) printAddrs(a stackAddrs) {
+	w := la.out
+	fmt.Fprintf(w, "  Temporal            %s (namespace %s)\n", a.temporal, a.namespace)
+	if a.temporalUI != "" {
+		fmt.Fprintf(w, "  Temporal Web UI     %s\n", a.temporalUI)
+	}
+	fmt.Fprintf(w, "  PostgreSQL          %s\n", redact(a.inventory))
+	fmt.Fprintf(w, "                      %s\n", redact(a.payments))
+	fmt.Fprintf(w, "  MongoDB (FerretDB)  %s\n", redact(a.mongo))
+	fmt.Fprintf(w, "  full URLs (with passwords) in %s\n", la.s.stackFile())
+}

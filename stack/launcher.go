@@ -1,0 +1,83 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"io"
+	"strconv"
+	"time"
+)
+
+// Names of the pieces of the stack (pid and log files are named after them).
+const (
+	nameTemporal = "temporal"
+	nameFerretDB = "ferretdb"
+	namePostgres = "postgres"
+)
+
+// Bounds on waiting for a server.
+const (
+	temporalReadyTimeout = 120 * time.Second
+	ferretDBReadyTimeout = 60 * time.Second
+	postgresReadyTimeout = 30 * time.Second
+	stopGrace            = 20 * time.Second
+	probeTimeout         = 5 * time.Second
+)
+
+// procRoot is where process information is read from.
+const procRoot = "/proc"
+
+// errNotFullyUp makes `status` exit non-zero.
+var errNotFullyUp = errors.New("stack not fully up")
+
+// launcher runs one subcommand.
+type launcher struct {
+	s   settings
+	out io.Writer
+}
+
+// findOurs returns the running server of name: the one its pid file names
+// when that pid is still ours, else any process matching id (a server whose
+// pid file was lost, known by its pid alone).
+func (la launcher) findOurs(name string, id processIdentity) (runRecord, bool) {
+	if rec, err := readRunRecord(la.s.runDir(), name); err == nil && isOurProcess(procRoot, rec.pid, id) {
+		return rec, true
+	}
+	if pids := findProcesses(procRoot, id); len(pids) > 0 {
+		return runRecord{pid: pids[0], info: map[string]string{}}, true
+	}
+	return runRecord{}, false
+}
+
+// infoPort returns the port recorded under key, or def.
+func infoPort(info map[string]string, key string, def int) int {
+	if n, err := strconv.Atoi(info[key]); err == nil && n > 0 {
+		return n
+	}
+	return def
+}
+
+// pgLayoutFor finds the cluster of this data folder: where its pid file
+// says, else where up would put it. ok is false when PostgreSQL is not
+// installed and no pid file says where ours is. port is the running
+// server's port, or the configured one.
+func (la launcher) pgLayoutFor(ctx context.Context) (l pgLayout, port int, ok bool, err error) {
+	port = la.s.ports.postgres
+	rec, _ := readRunRecord(la.s.runDir(), namePostgres)
+	binDir := rec.info["bin"]
+	if binDir == "" {
+		if binDir, err = postgresBinDir(); err != nil {
+			return pgLayout{}, port, false, nil
+		}
+	}
+	if l, err = resolvePGLayout(ctx, la.s, binDir, port); err != nil {
+		return pgLayout{}, port, false, err
+	}
+	if c := rec.info["cluster"]; c != "" {
+		l.clusterDir = c
+	}
+	if pm, running := l.postmaster(); running {
+		port, l.socketDir = pm.port, pm.socketDir
+	}
+	return l, port, true, nil
+}

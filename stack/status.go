@@ -1,0 +1,127 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+)
+
+// status prints what runs and checks that it answers; errNotFullyUp when
+// any piece is missing or not answering.
+func (la launcher) status(ctx context.Context) error {
+	s := la.s
+	r := &statusReport{out: la.out, ok: true}
+	la.statusTemporal(ctx, r)
+	if err := la.statusPostgres(ctx, r); err != nil {
+		return err
+	}
+	la.statusMongo(ctx, r)
+
+	if fileExists(s.stackFile()) {
+		fmt.Fprintf(la.out, "stack file: %s\n", s.stackFile())
+	} else {
+		r.ok = false
+		fmt.Fprintf(la.out, "stack file: missing (%s)\n", s.stackFile())
+	}
+	if !r.ok {
+		fmt.Fprintln(la.out, "stack not fully up: `make up` starts what is missing")
+		return errNotFullyUp
+	}
+	return nil
+}
+
+// statusReport prints one line per piece and remembers whether every piece
+// is up.
+type statusReport struct {
+	out io.Writer
+	ok  bool
+}
+
+func (r *statusReport) line(title, state string) { fmt.Fprintf(r.out, "%-19s %s\n", title, state) }
+
+// probe runs check on the piece at where (pid 0: an existing server, not
+// ours) and reports it up or not answering.
+func (r *statusReport) probe(ctx context.Context, title, where string, pid int, check func(context.Context) error) {
+	cctx, cancel := context.WithTimeout(ctx, probeTimeout)
+	err := check(cctx)
+	cancel()
+	switch {
+	case err != nil:
+		r.ok = false
+		r.line(title, fmt.Sprintf("NOT ANSWERING at %s: %v", where, err))
+	case pid > 0:
+		r.line(title, fmt.Sprintf("up (pid %d) at %s", pid, where))
+	default:
+		r.line(title, "up at "+where+" (existing server)")
+	}
+}
+
+// down reports a piece of ours that does not run.
+func (r *statusReport) down(title string) {
+	r.ok = false
+	r.line(title, "down")
+}
+
+// statusTemporal reports Temporal: the existing server, or ours.
+func (la launcher) statusTemporal(ctx context.Context, r *statusReport) {
+	s := la.s
+	if s.extTemporalAddress != "" {
+		r.probe(ctx, "Temporal", s.extTemporalAddress, 0, func(ctx context.Context) error {
+			return checkTemporal(ctx, s.extTemporalAddress, s.namespace, "")
+		})
+	} else if t, up := la.findOurs(nameTemporal, temporalIdentity(s)); up {
+		addr := temporalAddress(infoPort(t.info, "port", s.ports.temporal))
+		ui := temporalUIURL(infoPort(t.info, "ui_port", s.ports.temporalUI))
+		r.probe(ctx, "Temporal", addr+", Web UI "+ui, t.pid, func(ctx context.Context) error {
+			return checkTemporal(ctx, addr, s.namespace, ui)
+		})
+	} else {
+		r.down("Temporal")
+	}
+}
+
+// statusPostgres reports PostgreSQL: the existing servers, or our cluster.
+func (la launcher) statusPostgres(ctx context.Context, r *statusReport) error {
+	s := la.s
+	if s.externalPostgres() {
+		urls := map[string]string{"inventory": s.extInventoryURL, "payments": s.extPaymentsURL}
+		r.probe(ctx, "PostgreSQL", redact(s.extInventoryURL)+", "+redact(s.extPaymentsURL), 0,
+			func(ctx context.Context) error { return checkPostgres(ctx, urls) })
+		return nil
+	}
+	pg, port, found, err := la.pgLayoutFor(ctx)
+	if err != nil {
+		return err
+	}
+	var pm postmasterInfo
+	up := false
+	if found {
+		pm, up = pg.postmaster()
+	}
+	if !up {
+		r.down("PostgreSQL")
+		return nil
+	}
+	passwords, err := pg.loadOrCreatePasswords()
+	if err != nil {
+		return err
+	}
+	urls := pgURLs(port, passwords)
+	r.probe(ctx, "PostgreSQL", fmt.Sprintf("%s:%d (cluster %s)", listenHost, port, pg.clusterDir), pm.pid,
+		func(ctx context.Context) error { return checkPostgres(ctx, urls) })
+	return nil
+}
+
+// statusMongo reports the MongoDB server: the existing one, or our FerretDB.
+func (la launcher) statusMongo(ctx context.Context, r *statusReport) {
+	s := la.s
+	if s.extMongoURI != "" {
+		r.probe(ctx, "MongoDB (FerretDB)", redact(s.extMongoURI), 0,
+			func(ctx context.Context) error { return checkMongo(ctx, s.extMongoURI, false) })
+	} else if f, up := la.findOurs(nameFerretDB, ferretDBIdentity(s)); up {
+		uri := mongoURI(infoPort(f.info, "port", s.ports.mongo))
+		r.probe(ctx, "MongoDB (FerretDB)", uri, f.pid, func(ctx context.Context) error { return checkMongo(ctx, uri, false) })
+	} else {
+		r.down("MongoDB (FerretDB)")
+	}
+}

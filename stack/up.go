@@ -1,0 +1,218 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/sagaflow/sagaflow/config"
+)
+
+// upRun is the state of one `up`: what runs already, what this run starts,
+// and how to stop what it started should a later step fail.
+type upRun struct {
+	launcher
+
+	// What runs already.
+	temporal, ferret     runRecord // ours found running (see findOurs)
+	temporalUp, ferretUp bool
+	pg                   pgLayout // our cluster; unset when PostgreSQL is external
+	pgPort, pgPID        int      // the running postmaster's, or the configured port
+
+	// What this run starts.
+	toStart struct{ temporal, ferret, pg bool }
+
+	tPort, tUIPort, fPort    int // ours: the running servers' ports, else the configured ones
+	temporalBin, ferretBin   string
+	temporalProc, ferretProc *detached
+	pgURLMap                 map[string]string
+
+	undo []func() // stops what this run started, in start order
+}
+
+// up starts what is not running yet, waits until every server answers and
+// writes the stack file.
+func (la launcher) up(ctx context.Context) (err error) {
+	began := time.Now()
+	if err := la.s.ensureDirs(); err != nil {
+		return fmt.Errorf("up: %w", err)
+	}
+	unlock, err := lockDir(la.s.dataDir, la.out)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+
+	r, err := la.inspect(ctx)
+	if err != nil {
+		return err
+	}
+	r.printNotes()
+	if r.nothingToStart() && fileExists(la.s.stackFile()) {
+		r.printAlreadyUp()
+		return nil
+	}
+	// Ports first, before building or starting anything.
+	if err := r.checkPorts(); err != nil {
+		return err
+	}
+	if err := r.buildTools(ctx); err != nil {
+		return err
+	}
+
+	// From here on, stop what this run started if anything fails.
+	defer func() {
+		if err != nil {
+			r.rollback()
+		}
+	}()
+	// Temporal and FerretDB start in the background while PostgreSQL starts.
+	if err := r.launchTemporal(); err != nil {
+		return err
+	}
+	if err := r.launchFerretDB(); err != nil {
+		return err
+	}
+	if err := r.bringUpPostgres(ctx); err != nil {
+		return err
+	}
+	if err := r.waitFerretDB(ctx); err != nil {
+		return err
+	}
+	if err := r.waitTemporal(ctx); err != nil {
+		return err
+	}
+	return r.writeStackFile(began)
+}
+
+// inspect finds what runs already and decides what this run starts.
+func (la launcher) inspect(ctx context.Context) (*upRun, error) {
+	s := la.s
+	r := &upRun{launcher: la, pgPort: s.ports.postgres}
+	r.temporal, r.temporalUp = la.findOurs(nameTemporal, temporalIdentity(s))
+	r.ferret, r.ferretUp = la.findOurs(nameFerretDB, ferretDBIdentity(s))
+	pgUp := false
+	if !s.externalPostgres() {
+		binDir, err := postgresBinDir()
+		if err != nil {
+			return nil, err
+		}
+		if r.pg, err = resolvePGLayout(ctx, s, binDir, r.pgPort); err != nil {
+			return nil, fmt.Errorf("postgres: %w", err)
+		}
+		if pm, running := r.pg.postmaster(); running {
+			r.pgPID, pgUp, r.pgPort, r.pg.socketDir = pm.pid, true, pm.port, pm.socketDir
+		}
+	}
+	r.toStart.temporal = s.extTemporalAddress == "" && !r.temporalUp
+	r.toStart.ferret = s.extMongoURI == "" && !r.ferretUp
+	r.toStart.pg = !s.externalPostgres() && !pgUp
+
+	// A server not running has no info: its ports are the configured ones.
+	r.tPort = infoPort(r.temporal.info, "port", s.ports.temporal)
+	r.tUIPort = infoPort(r.temporal.info, "ui_port", s.ports.temporalUI)
+	r.fPort = infoPort(r.ferret.info, "port", s.ports.mongo)
+	return r, nil
+}
+
+// nothingToStart reports whether every server of ours already runs.
+func (r *upRun) nothingToStart() bool {
+	return !r.toStart.temporal && !r.toStart.ferret && !r.toStart.pg
+}
+
+// printNotes says which pieces are existing servers, and which local
+// servers still run although an existing server replaces them.
+func (r *upRun) printNotes() {
+	r.printExternal()
+	if r.s.extTemporalAddress != "" && r.temporalUp {
+		fmt.Fprintf(r.out, "Temporal    note: the local one started earlier still runs (pid %d); `make down` stops it\n", r.temporal.pid)
+	}
+	if r.s.extMongoURI != "" && r.ferretUp {
+		fmt.Fprintf(r.out, "FerretDB    note: the local one started earlier still runs (pid %d); `make down` stops it\n", r.ferret.pid)
+	}
+}
+
+// printExternal says which pieces are existing servers instead of ours.
+func (la launcher) printExternal() {
+	s := la.s
+	if s.extTemporalAddress != "" {
+		fmt.Fprintf(la.out, "Temporal    not started: using %s from %s\n", s.extTemporalAddress, config.EnvTemporalAddress)
+	}
+	if s.externalPostgres() {
+		fmt.Fprintf(la.out, "PostgreSQL  not started: using %s and %s\n", config.EnvInventoryURL, config.EnvPaymentsURL)
+	} else if s.pgPartial != "" {
+		fmt.Fprintf(la.out, "PostgreSQL  note: only %s is set; the local cluster serves both, and the variable still wins for its service\n", s.pgPartial)
+	}
+	if s.extMongoURI != "" {
+		fmt.Fprintf(la.out, "FerretDB    not started: using %s from %s\n", redact(s.extMongoURI), config.EnvMongoURI)
+	}
+}
+
+// printAlreadyUp prints the addresses of a stack that is already up.
+func (r *upRun) printAlreadyUp() {
+	fmt.Fprintln(r.out, "stack already up:")
+	var urls map[string]string
+	if !r.s.externalPostgres() {
+		passwords, err := r.pg.loadOrCreatePasswords()
+		if err != nil {
+			return
+		}
+		urls = pgURLs(r.pgPort, passwords)
+	}
+	r.printAddrs(r.addrs(r.tPort, r.tUIPort, r.fPort, urls))
+}
+
+// checkPorts fails when a port of a server this run starts is taken.
+func (r *upRun) checkPorts() error {
+	p := r.s.ports
+	var specs []portSpec
+	if r.toStart.temporal {
+		specs = append(specs, p.temporalSpec(), p.temporalUISpec())
+	}
+	if r.toStart.pg {
+		specs = append(specs, p.postgresSpec())
+	}
+	if r.toStart.ferret {
+		specs = append(specs, p.mongoSpec())
+	}
+	return checkPortsFree(specs)
+}
+
+// buildTools builds the binaries of the servers this run starts, when they
+// are missing or out of date.
+func (r *upRun) buildTools(ctx context.Context) error {
+	var err error
+	if r.toStart.ferret {
+		if r.ferretBin, err = ensureFerretDB(ctx, r.s, r.out); err != nil {
+			return err
+		}
+	}
+	if r.toStart.temporal {
+		if r.temporalBin, err = ensureTemporal(ctx, r.s, r.out); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// writeStackFile publishes the addresses in the stack file and prints them.
+func (r *upRun) writeStackFile(began time.Time) error {
+	a := r.addrs(r.tPort, r.tUIPort, r.fPort, r.pgURLMap)
+	if err := config.WriteStackFile(r.s.stackFile(), a.values(), stackFileOrder()); err != nil {
+		return err
+	}
+	fmt.Fprintf(r.out, "stack up in %s:\n", time.Since(began).Round(100*time.Millisecond))
+	r.printAddrs(a)
+	return nil
+}
+
+// rollback stops, newest first, what this run started.
+func (r *upRun) rollback() {
+	if len(r.undo) == 0 {
+		return
+	}
+	fmt.Fprintln(r.out, "start-up failed; stopping what this run started (logs stay in "+r.s.logsDir()+")")
+	for i := len(r.undo) - 1; i >= 0; i-- {
+		r.undo[i]()
+	}
+}
