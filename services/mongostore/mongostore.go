@@ -1,9 +1,7 @@
-// Package mongostore holds what the MongoDB-backed services share.
-//
-// MongoDB (and FerretDB, which stands in for it locally) gives no
-// multi-document transactions here, so each service keeps a step's marker
-// inside the one document the step changes (its status field) and makes
-// every update conditional on that status, in one single-document operation.
+// Package mongostore holds what the MongoDB-backed services share: index
+// creation, reads, and the mapping of the idempotency barrier's refusals
+// (saga/barrier's InsertDoc, UpdateDoc and CompensateDoc, which guard every
+// write of these services) to business errors.
 package mongostore
 
 import (

@@ -2,11 +2,11 @@
 // PENDING by the saga, confirmed at its pivot or cancelled by its
 // compensation.
 //
-// The order document is its own barrier: its status (PENDING, CONFIRMED,
-// CANCELLED) and saga_id are the markers, and every change is one
-// conditional single-document operation. Cancelling an order that was never
-// created inserts a cancelled tombstone under its id, so a late create is
-// refused by the unique _id.
+// The order document is its own barrier (saga/barrier's MongoDB form): it
+// carries the markers of the steps CreateOrder and ConfirmOrder, and every
+// change is one conditional single-document operation. Cancelling an order
+// that was never created inserts a cancelled tombstone under its id, so a
+// late create is refused by the unique _id.
 package orders
 
 import (
@@ -28,6 +28,14 @@ const Database = "orders"
 
 // Collection is the name of the orders collection.
 const Collection = "orders"
+
+// The saga steps whose barrier markers the order document carries.
+const (
+	// StepCreate guards Create and its compensation Cancel.
+	StepCreate = "CreateOrder"
+	// StepConfirm guards Confirm, the saga's pivot (no compensation).
+	StepConfirm = "ConfirmOrder"
+)
 
 // maxReason is the longest cancellation reason kept, in bytes.
 const maxReason = 1000
@@ -116,9 +124,9 @@ func (s *Service) Create(ctx context.Context, sagaID string, o Order) (barrier.O
 	now := s.now().UTC()
 	o.SagaID, o.Items, o.Status, o.Reason, o.Tombstone = sagaID, items, Pending, "", false
 	o.CreatedAt, o.UpdatedAt = now, now
-	out, err := mongostore.Insert(ctx, s.coll, o.ID, sagaID, o, string(Cancelled))
+	out, err := barrier.InsertDoc(ctx, s.coll, barrier.Key{SagaID: sagaID, Step: StepCreate}, o)
 	if err != nil {
-		return 0, fmt.Errorf("create order: %w", err)
+		return 0, fmt.Errorf("create order: %w", mongostore.BusinessError(err))
 	}
 	return out, nil
 }
@@ -130,23 +138,19 @@ func (s *Service) Confirm(ctx context.Context, sagaID, orderID string) (barrier.
 	if err := services.ValidateStepIDs(sagaID, orderID); err != nil {
 		return 0, err
 	}
-	res, err := s.coll.UpdateOne(ctx,
-		bson.D{{Key: "_id", Value: orderID}, {Key: "saga_id", Value: sagaID}, {Key: "status", Value: Pending}},
+	out, err := barrier.UpdateDoc(ctx, s.coll, barrier.Key{SagaID: sagaID, Step: StepConfirm}, orderID,
+		bson.D{{Key: "status", Value: Pending}},
 		bson.D{{Key: "$set", Value: bson.D{{Key: "status", Value: Confirmed}, {Key: "updated_at", Value: s.now().UTC()}}}})
+	if status, ok := mongostore.RefusedStatus(err); ok {
+		if status == string(Cancelled) {
+			return 0, fmt.Errorf("confirm order %s: %w", orderID, services.ErrOrderCancelled)
+		}
+		return 0, fmt.Errorf("confirm order %s: unexpected status %q: %w", orderID, status, err)
+	}
 	if err != nil {
-		return 0, fmt.Errorf("confirm order %s: %w", orderID, err)
+		return 0, fmt.Errorf("confirm order %s: %w", orderID, mongostore.BusinessError(err))
 	}
-	if res.MatchedCount == 1 {
-		return barrier.Applied, nil
-	}
-	existing, err := s.owned(ctx, sagaID, orderID)
-	if err != nil {
-		return 0, fmt.Errorf("confirm order %s: %w", orderID, err)
-	}
-	if existing.Status == Cancelled {
-		return 0, fmt.Errorf("confirm order %s: %w", orderID, services.ErrOrderCancelled)
-	}
-	return barrier.Duplicate, nil
+	return out, nil
 }
 
 // Cancel compensates Create: the saga's PENDING order becomes CANCELLED with
@@ -162,19 +166,18 @@ func (s *Service) Cancel(ctx context.Context, sagaID, orderID, reason string) (b
 		reason = strings.ToValidUTF8(reason[:maxReason], "")
 	}
 	now := s.now().UTC()
-	out, status, err := mongostore.Compensate(ctx, s.coll, mongostore.Undo{
-		ID: orderID, SagaID: sagaID, From: string(Pending), To: string(Cancelled),
-		Set:       bson.D{{Key: "reason", Value: reason}, {Key: "updated_at", Value: now}},
-		Tombstone: Order{ID: orderID, SagaID: sagaID, Status: Cancelled, Reason: reason, Tombstone: true, CreatedAt: now, UpdatedAt: now},
-	})
+	out, err := barrier.CompensateDoc(ctx, s.coll, barrier.Key{SagaID: sagaID, Step: StepCreate}, orderID,
+		bson.D{{Key: "status", Value: Pending}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "status", Value: Cancelled}, {Key: "reason", Value: reason}, {Key: "updated_at", Value: now}}}},
+		Order{ID: orderID, SagaID: sagaID, Status: Cancelled, Reason: reason, Tombstone: true, CreatedAt: now, UpdatedAt: now})
+	if status, ok := mongostore.RefusedStatus(err); ok {
+		if status == string(Confirmed) {
+			return 0, fmt.Errorf("cancel order %s: %w", orderID, services.ErrOrderConfirmed)
+		}
+		return 0, fmt.Errorf("cancel order %s: unexpected status %q: %w", orderID, status, err)
+	}
 	if err != nil {
 		return 0, fmt.Errorf("cancel order %s: %w", orderID, err)
-	}
-	if status == string(Confirmed) {
-		return 0, fmt.Errorf("cancel order %s: %w", orderID, services.ErrOrderConfirmed)
-	}
-	if out == 0 {
-		return 0, fmt.Errorf("cancel order %s: unexpected status %q", orderID, status)
 	}
 	return out, nil
 }
@@ -195,16 +198,4 @@ func (s *Service) Get(ctx context.Context, orderID string) (Order, error) {
 // All reads every order document, tombstones included.
 func (s *Service) All(ctx context.Context) ([]Order, error) {
 	return mongostore.All[Order](ctx, s.coll)
-}
-
-// owned reads the order and checks that the saga owns it.
-func (s *Service) owned(ctx context.Context, sagaID, orderID string) (Order, error) {
-	o, err := s.Get(ctx, orderID)
-	if err != nil {
-		return Order{}, err
-	}
-	if o.SagaID != sagaID {
-		return Order{}, fmt.Errorf("owned by saga %s: %w", o.SagaID, services.ErrOrderExists)
-	}
-	return o, nil
 }

@@ -164,3 +164,23 @@ func TestBadInputIsRefusedBeforeAnyWrite(t *testing.T) {
 		t.Fatalf("bad input wrote %d orders (%v)", len(all), err)
 	}
 }
+
+func TestAnotherSagasOrderIsLeftAlone(t *testing.T) {
+	svc, ctx := setup(t)
+	if _, err := svc.Create(ctx, "saga-1", order("o1")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Confirm(ctx, "saga-other", "o1"); !errors.Is(err, services.ErrOrderExists) {
+		t.Fatalf("confirm by another saga: %v", err)
+	}
+	if out, err := svc.Cancel(ctx, "saga-other", "o1", "not mine"); err != nil || out != barrier.NullCompensation {
+		t.Fatalf("cancel by another saga: %v, %v", out, err)
+	}
+	o, err := svc.Get(ctx, "o1")
+	if err != nil || o.Status != orders.Pending || o.SagaID != "saga-1" || o.Reason != "" {
+		t.Fatalf("after another saga's steps: %+v, %v", o, err)
+	}
+	if out, err := svc.Confirm(ctx, "saga-1", "o1"); err != nil || out != barrier.Applied {
+		t.Fatalf("confirm by the owner: %v, %v", out, err)
+	}
+}

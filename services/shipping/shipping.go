@@ -1,10 +1,11 @@
 // Package shipping is the shipping service: shipment documents in MongoDB,
 // one per order, created by the saga and cancelled by its compensation.
 //
-// Like the orders service, the shipment document is its own barrier: its
-// status and saga_id are the markers, every change is one conditional
-// single-document operation, and cancelling a shipment that was never
-// created inserts a cancelled tombstone so that a late create is refused.
+// Like the orders service, the shipment document is its own barrier
+// (saga/barrier's MongoDB form): it carries the marker of the step
+// CreateShipment, every change is one conditional single-document
+// operation, and cancelling a shipment that was never created inserts a
+// cancelled tombstone so that a late create is refused.
 package shipping
 
 import (
@@ -29,6 +30,9 @@ const Database = "shipping"
 
 // Collection is the name of the shipments collection.
 const Collection = "shipments"
+
+// StepCreate is the saga step whose barrier marker guards Create and Cancel.
+const StepCreate = "CreateShipment"
 
 // DefaultCountries are the destinations served when New is given none.
 var DefaultCountries = []string{"AT", "BE", "CH", "DE", "DK", "ES", "FI", "FR", "GB", "IE", "IT", "NL", "NO", "PL", "PT", "SE", "US", "CA"}
@@ -104,9 +108,9 @@ func (s *Service) Create(ctx context.Context, sagaID, orderID string, to service
 	now := s.now().UTC()
 	sh := Shipment{OrderID: orderID, SagaID: sagaID, ShipTo: to, Tracking: tracking(sagaID, orderID),
 		Status: Created, CreatedAt: now, UpdatedAt: now}
-	out, err := mongostore.Insert(ctx, s.coll, orderID, sagaID, sh, string(Cancelled))
+	out, err := barrier.InsertDoc(ctx, s.coll, barrier.Key{SagaID: sagaID, Step: StepCreate}, sh)
 	if err != nil {
-		return Shipment{}, 0, fmt.Errorf("create shipment: %w", err)
+		return Shipment{}, 0, fmt.Errorf("create shipment: %w", mongostore.BusinessError(err))
 	}
 	if out == barrier.Duplicate {
 		if sh, err = s.Get(ctx, orderID); err != nil {
@@ -124,16 +128,11 @@ func (s *Service) Cancel(ctx context.Context, sagaID, orderID string) (barrier.O
 		return 0, err
 	}
 	now := s.now().UTC()
-	out, status, err := mongostore.Compensate(ctx, s.coll, mongostore.Undo{
-		ID: orderID, SagaID: sagaID, From: string(Created), To: string(Cancelled),
-		Set:       bson.D{{Key: "updated_at", Value: now}},
-		Tombstone: Shipment{OrderID: orderID, SagaID: sagaID, Status: Cancelled, Tombstone: true, CreatedAt: now, UpdatedAt: now},
-	})
+	out, err := barrier.CompensateDoc(ctx, s.coll, barrier.Key{SagaID: sagaID, Step: StepCreate}, orderID, nil,
+		bson.D{{Key: "$set", Value: bson.D{{Key: "status", Value: Cancelled}, {Key: "updated_at", Value: now}}}},
+		Shipment{OrderID: orderID, SagaID: sagaID, Status: Cancelled, Tombstone: true, CreatedAt: now, UpdatedAt: now})
 	if err != nil {
 		return 0, fmt.Errorf("cancel shipment for %s: %w", orderID, err)
-	}
-	if out == 0 {
-		return 0, fmt.Errorf("cancel shipment for %s: unexpected status %q", orderID, status)
 	}
 	return out, nil
 }

@@ -104,3 +104,19 @@ func TestBadIDsAreRefusedBeforeAnyWrite(t *testing.T) {
 		t.Fatalf("bad input wrote %d shipments (%v)", len(all), err)
 	}
 }
+
+func TestAnotherSagasShipmentIsLeftAlone(t *testing.T) {
+	svc, ctx := setup(t)
+	if _, _, err := svc.Create(ctx, "saga-1", "o1", berlin); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := svc.Create(ctx, "saga-other", "o1", berlin); !errors.Is(err, services.ErrOrderExists) {
+		t.Fatalf("create by another saga: %v", err)
+	}
+	if out, err := svc.Cancel(ctx, "saga-other", "o1"); err != nil || out != barrier.NullCompensation {
+		t.Fatalf("cancel by another saga: %v, %v", out, err)
+	}
+	if sh, err := svc.Get(ctx, "o1"); err != nil || sh.Status != shipping.Created || sh.SagaID != "saga-1" {
+		t.Fatalf("after another saga's steps: %+v, %v", sh, err)
+	}
+}

@@ -1,0 +1,137 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"go.uber.org/zap"
+
+	"github.com/sagaflow/sagaflow/activities"
+	"github.com/sagaflow/sagaflow/config"
+	"github.com/sagaflow/sagaflow/internal/logging"
+	"github.com/sagaflow/sagaflow/internal/stores"
+	"github.com/sagaflow/sagaflow/internal/temporalclient"
+	"github.com/sagaflow/sagaflow/internal/workers"
+	"github.com/sagaflow/sagaflow/workflows"
+)
+
+// settings are the worker's flags; each has an environment variable.
+type settings struct {
+	regions     string
+	concurrency int
+	pgMaxConns  int
+	logFormat   string
+	logLevel    string
+	stopTimeout time.Duration
+	// envErr reports a malformed numeric environment variable.
+	envErr error
+}
+
+func command(cfg config.Config, getenv func(string) string) *cobra.Command {
+	s := settings{
+		regions:     envOr(getenv, "SAGAFLOW_REGIONS", strings.Join(workflows.Regions, ",")),
+		logFormat:   envOr(getenv, "SAGAFLOW_LOG_FORMAT", logging.FormatAuto),
+		logLevel:    envOr(getenv, "SAGAFLOW_LOG_LEVEL", "info"),
+		stopTimeout: 10 * time.Second,
+	}
+	s.concurrency, s.envErr = envInt(getenv, "SAGAFLOW_CONCURRENCY", 64, s.envErr)
+	s.pgMaxConns, s.envErr = envInt(getenv, "SAGAFLOW_PG_MAX_CONNS", 20, s.envErr)
+	cmd := &cobra.Command{
+		Use:   "worker",
+		Short: "Run the order saga's Temporal workers",
+		Long: `worker runs the order saga: one Temporal worker per region, polling the
+task queue orders-<region>, with the saga's activities against the inventory
+and payments databases (PostgreSQL) and the orders and shipping databases
+(MongoDB). It migrates every schema at start and stops gracefully on SIGINT
+or SIGTERM, letting running activities finish.
+
+Servers (environment, or the stack file .data/stack.env that "make up" writes):
+  TEMPORAL_ADDRESS         Temporal frontend, host:port
+  TEMPORAL_NAMESPACE       Temporal namespace (default "default")
+  INVENTORY_DATABASE_URL   PostgreSQL URL of the inventory database
+  PAYMENTS_DATABASE_URL    PostgreSQL URL of the payments database
+  MONGO_URI                MongoDB URI for the orders and shipping databases
+
+Each flag below can also be set by the environment variable in brackets.`,
+		Args:          cobra.NoArgs,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return run(cmd.Context(), cfg, s)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&s.regions, "regions", s.regions, "comma-separated regions to serve, of "+strings.Join(workflows.Regions, ", ")+" [SAGAFLOW_REGIONS]")
+	f.IntVar(&s.concurrency, "concurrency", s.concurrency, "activities and workflow tasks run at once, per region [SAGAFLOW_CONCURRENCY]")
+	f.IntVar(&s.pgMaxConns, "pg-max-conns", s.pgMaxConns, "connections per PostgreSQL pool [SAGAFLOW_PG_MAX_CONNS]")
+	f.StringVar(&s.logFormat, "log-format", s.logFormat, "auto (console on a terminal, JSON otherwise), console or json [SAGAFLOW_LOG_FORMAT]")
+	f.StringVar(&s.logLevel, "log-level", s.logLevel, "debug, info, warn or error [SAGAFLOW_LOG_LEVEL]")
+	f.DurationVar(&s.stopTimeout, "stop-timeout", s.stopTimeout, "how long a stop waits for running activities")
+	return cmd
+}
+
+func run(ctx context.Context, cfg config.Config, s settings) error {
+	if s.envErr != nil {
+		return s.envErr
+	}
+	log, err := logging.New(s.logFormat, s.logLevel, nil)
+	if err != nil {
+		return err
+	}
+	defer log.Sync() //nolint:errcheck // nothing to do if stderr is gone
+	regions := strings.Split(s.regions, ",")
+	if s.concurrency < 1 || s.pgMaxConns < 1 {
+		return fmt.Errorf("--concurrency and --pg-max-conns must be at least 1")
+	}
+	st, err := stores.Open(ctx, cfg, stores.Options{MaxConns: int32(s.pgMaxConns)})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	log.Info("stores ready, schemas migrated")
+	c, err := temporalclient.Dial(ctx, cfg, logging.Temporal(log), 15*time.Second)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	acts := &activities.Activities{Inventory: st.Inventory, Payments: st.Payments, Orders: st.Orders, Shipping: st.Shipping}
+	pool, err := workers.Start(c, acts, workers.Options{Regions: regions, Concurrency: s.concurrency, StopTimeout: s.stopTimeout})
+	if err != nil {
+		return err
+	}
+	log.Info("worker running", zap.Strings("regions", regions), zap.String("temporal", cfg.TemporalAddress),
+		zap.String("namespace", cfg.TemporalNamespace), zap.Int("concurrency", s.concurrency))
+	<-ctx.Done()
+	log.Info("stopping: letting running activities finish", zap.Duration("timeout", s.stopTimeout))
+	pool.Stop()
+	log.Info("stopped")
+	return nil
+}
+
+func envOr(getenv func(string) string, key, def string) string {
+	if v := getenv(key); v != "" {
+		return v
+	}
+	return def
+}
+
+// envInt reads an integer variable, def when unset. The first malformed
+// value becomes the returned error (prev, if set, wins).
+func envInt(getenv func(string) string, key string, def int, prev error) (int, error) {
+	raw := getenv(key)
+	if raw == "" {
+		return def, prev
+	}
+	v, err := strconv.Atoi(raw)
+	if err != nil {
+		if prev == nil {
+			prev = fmt.Errorf("%s=%q is not an integer", key, raw)
+		}
+		return def, prev
+	}
+	return v, prev
+}

@@ -1,0 +1,151 @@
+// Package workflows holds OrderSaga, the order saga of DESIGN.md, and its
+// types. Everything here is deterministic workflow code: no I/O, no
+// time.Now, no goroutines; activities do the work.
+package workflows
+
+import (
+	"strings"
+	"time"
+
+	"github.com/sagaflow/sagaflow/services"
+)
+
+// The steps of the order saga, in order. ReserveStock and ChargePayment
+// run in parallel; ConfirmOrder is the pivot.
+const (
+	StepPriceOrder     = "PriceOrder"
+	StepCreateOrder    = "CreateOrder"
+	StepReserveStock   = "ReserveStock"
+	StepChargePayment  = "ChargePayment"
+	StepCreateShipment = "CreateShipment"
+	StepConfirmOrder   = "ConfirmOrder"
+)
+
+// Steps lists the steps in the order they run.
+var Steps = []string{StepPriceOrder, StepCreateOrder, StepReserveStock, StepChargePayment, StepCreateShipment, StepConfirmOrder}
+
+// Compensations maps each step that changes a store to its compensation.
+var Compensations = map[string]string{
+	StepCreateOrder:    "CancelOrder",
+	StepReserveStock:   "ReleaseStock",
+	StepChargePayment:  "RefundPayment",
+	StepCreateShipment: "CancelShipment",
+}
+
+// Regions are the partitions orders belong to; each has its task queue.
+var Regions = []string{"eu", "us", "apac"}
+
+// TaskQueue returns the task queue of a region's sagas.
+func TaskQueue(region string) string { return "orders-" + region }
+
+// WorkflowID returns the id of an order's saga, which is also the saga id
+// its steps' idempotency keys use.
+func WorkflowID(orderID string) string { return "order-" + orderID }
+
+// OrderIDFromWorkflowID inverts WorkflowID; ok is false for other ids.
+func OrderIDFromWorkflowID(id string) (string, bool) {
+	return strings.CutPrefix(id, "order-")
+}
+
+// OrderInput is what starts an order saga.
+type OrderInput struct {
+	OrderID    string           `json:"order_id"`
+	CustomerID string           `json:"customer_id"`
+	Region     string           `json:"region"`
+	Items      []services.Item  `json:"items"`
+	ShipTo     services.Address `json:"ship_to"`
+	// Demo shapes a run for demonstrations and tests.
+	Demo Demo `json:"demo,omitempty"`
+}
+
+// Demo shapes a saga run for demonstrations and tests.
+type Demo struct {
+	// FailAt names a step that fails with a business error.
+	FailAt string `json:"fail_at,omitempty"`
+	// PauseBefore names a step before which the saga waits Pause, long
+	// enough to cancel it mid-flight.
+	PauseBefore string        `json:"pause_before,omitempty"`
+	Pause       time.Duration `json:"pause,omitempty"`
+}
+
+// SagaStatus is the saga's status, kept in the SagaStatus search attribute.
+type SagaStatus string
+
+// The saga statuses.
+const (
+	StatusRunning             SagaStatus = "RUNNING"
+	StatusCompleted           SagaStatus = "COMPLETED"
+	StatusCompensating        SagaStatus = "COMPENSATING"
+	StatusCompensated         SagaStatus = "COMPENSATED"
+	StatusCompensationFailing SagaStatus = "COMPENSATION_FAILING"
+	StatusRejected            SagaStatus = "REJECTED"
+)
+
+// StepStatus is the status of one step.
+type StepStatus string
+
+// The step statuses.
+const (
+	StepPending      StepStatus = "pending"
+	StepRunning      StepStatus = "running"
+	StepDone         StepStatus = "done"
+	StepFailed       StepStatus = "failed"
+	StepCompensating StepStatus = "compensating"
+	StepCompensated  StepStatus = "compensated"
+)
+
+// StepState is what the state query reports of one step.
+type StepState struct {
+	Name   string     `json:"name"`
+	Status StepStatus `json:"status"`
+	// Attempts is the attempt that finished the step (0 while unknown).
+	Attempts  int       `json:"attempts"`
+	StartedAt time.Time `json:"started_at,omitempty"`
+	EndedAt   time.Time `json:"ended_at,omitempty"`
+	// Outcome is the barrier's verdict (applied, duplicate, ...).
+	Outcome   string `json:"outcome,omitempty"`
+	LastError string `json:"last_error,omitempty"`
+	// Compensation names the step's compensation, if it has one.
+	Compensation string `json:"compensation,omitempty"`
+	// CompensationRounds counts the compensation's rounds of attempts.
+	CompensationRounds  int    `json:"compensation_rounds,omitempty"`
+	CompensationOutcome string `json:"compensation_outcome,omitempty"`
+}
+
+// SagaState is the answer to the "state" query, and the saga's result.
+type SagaState struct {
+	OrderID    string      `json:"order_id"`
+	CustomerID string      `json:"customer_id"`
+	Region     string      `json:"region"`
+	Status     SagaStatus  `json:"status"`
+	Total      int64       `json:"total"`
+	Tracking   string      `json:"tracking,omitempty"`
+	FailedStep string      `json:"failed_step,omitempty"`
+	Error      string      `json:"error,omitempty"`
+	Steps      []StepState `json:"steps"`
+}
+
+// Step returns the state of the named step.
+func (s *SagaState) Step(name string) *StepState {
+	for i := range s.Steps {
+		if s.Steps[i].Name == name {
+			return &s.Steps[i]
+		}
+	}
+	return nil
+}
+
+// CompensationsRun lists the compensations that ran to completion, in the
+// order of the steps.
+func (s *SagaState) CompensationsRun() []string {
+	var out []string
+	for _, st := range s.Steps {
+		if st.Status == StepCompensated {
+			out = append(out, st.Compensation)
+		}
+	}
+	return out
+}
+
+// QueryState is the name of the query that returns the SagaState.
+const QueryState = "state"
