@@ -2,7 +2,7 @@ package services
 
 import (
 	"fmt"
-	"sort"
+	"slices"
 	"strings"
 )
 
@@ -19,7 +19,6 @@ func NormalizeItems(items []Item) ([]Item, error) {
 	if len(items) == 0 {
 		return nil, Invalid("items", "is empty")
 	}
-	merged := map[string]int64{}
 	for i, it := range items {
 		field := fmt.Sprintf("items[%d]", i)
 		if err := ValidateID(field+".sku", it.SKU); err != nil {
@@ -28,19 +27,25 @@ func NormalizeItems(items []Item) ([]Item, error) {
 		if err := ValidateQuantity(field+".quantity", it.Quantity); err != nil {
 			return nil, err
 		}
-		merged[it.SKU] += it.Quantity
-		if err := ValidateQuantity(fmt.Sprintf("total quantity of %s", it.SKU), merged[it.SKU]); err != nil {
-			return nil, err
+	}
+	// Sort a copy, then merge neighbours: no map, so the result is the same
+	// in workflow code on every replay.
+	sorted := slices.Clone(items)
+	slices.SortStableFunc(sorted, func(a, b Item) int { return strings.Compare(a.SKU, b.SKU) })
+	out := make([]Item, 0, len(sorted))
+	for _, it := range sorted {
+		if n := len(out); n > 0 && out[n-1].SKU == it.SKU {
+			out[n-1].Quantity += it.Quantity
+			if err := ValidateQuantity(fmt.Sprintf("total quantity of %s", it.SKU), out[n-1].Quantity); err != nil {
+				return nil, err
+			}
+			continue
 		}
+		out = append(out, it)
 	}
-	if len(merged) > MaxItems {
-		return nil, Invalid("items", fmt.Sprintf("has %d distinct SKUs, more than %d", len(merged), MaxItems))
+	if len(out) > MaxItems {
+		return nil, Invalid("items", fmt.Sprintf("has %d distinct SKUs, more than %d", len(out), MaxItems))
 	}
-	out := make([]Item, 0, len(merged))
-	for sku, q := range merged {
-		out = append(out, Item{SKU: sku, Quantity: q})
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].SKU < out[j].SKU })
 	return out, nil
 }
 

@@ -84,6 +84,10 @@ func run(ctx context.Context, cfg config.Config, s settings) error {
 	}
 	defer log.Sync() //nolint:errcheck // nothing to do if stderr is gone
 	regions := strings.Split(s.regions, ",")
+	queues, err := workers.QueuesFor(regions)
+	if err != nil {
+		return err
+	}
 	if s.concurrency < 1 || s.pgMaxConns < 1 {
 		return fmt.Errorf("--concurrency and --pg-max-conns must be at least 1")
 	}
@@ -99,7 +103,7 @@ func run(ctx context.Context, cfg config.Config, s settings) error {
 	}
 	defer c.Close()
 	acts := &activities.Activities{Inventory: st.Inventory, Payments: st.Payments, Orders: st.Orders, Shipping: st.Shipping}
-	pool, err := workers.Start(c, acts, workers.Options{Regions: regions, Concurrency: s.concurrency, StopTimeout: s.stopTimeout})
+	pool, err := workers.Start(c, acts, queues, workers.Options{Concurrency: s.concurrency, StopTimeout: s.stopTimeout})
 	if err != nil {
 		return err
 	}

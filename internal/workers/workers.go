@@ -1,5 +1,5 @@
-// Package workers runs the order saga's Temporal workers: one per region,
-// each polling its region's task queue, all sharing one set of activities.
+// Package workers runs the order saga's Temporal workers: one per task
+// queue (a region's, orders-<region>), all sharing one set of activities.
 package workers
 
 import (
@@ -17,8 +17,6 @@ import (
 
 // Options tune the workers.
 type Options struct {
-	// Regions are the regions served; each gets a worker on its task queue.
-	Regions []string
 	// Concurrency bounds the activities and the workflow tasks each worker
 	// runs at once (0: the SDK's defaults).
 	Concurrency int
@@ -35,19 +33,27 @@ func Register(r worker.Registry, acts *activities.Activities) {
 // Pool is the running workers.
 type Pool struct{ workers []worker.Worker }
 
-// Start starts one worker per region. On error nothing is left running.
-func Start(c client.Client, acts *activities.Activities, opts Options) (*Pool, error) {
-	if len(opts.Regions) == 0 {
+// QueuesFor returns the task queues of regions, refusing unknown regions.
+func QueuesFor(regions []string) ([]string, error) {
+	if len(regions) == 0 {
 		return nil, fmt.Errorf("no region to serve: want one or more of %v", workflows.Regions)
 	}
-	for _, region := range opts.Regions {
+	queues := make([]string, len(regions))
+	for i, region := range regions {
 		if !slices.Contains(workflows.Regions, region) {
 			return nil, fmt.Errorf("unknown region %q: want one or more of %v", region, workflows.Regions)
 		}
+		queues[i] = workflows.TaskQueue(region)
 	}
+	return queues, nil
+}
+
+// Start starts one worker per task queue (see QueuesFor). On error nothing
+// is left running.
+func Start(c client.Client, acts *activities.Activities, queues []string, opts Options) (*Pool, error) {
 	p := &Pool{}
-	for _, region := range opts.Regions {
-		w := worker.New(c, workflows.TaskQueue(region), worker.Options{
+	for _, queue := range queues {
+		w := worker.New(c, queue, worker.Options{
 			MaxConcurrentActivityExecutionSize:     opts.Concurrency,
 			MaxConcurrentWorkflowTaskExecutionSize: opts.Concurrency,
 			WorkerStopTimeout:                      opts.StopTimeout,
@@ -55,7 +61,7 @@ func Start(c client.Client, acts *activities.Activities, opts Options) (*Pool, e
 		Register(w, acts)
 		if err := w.Start(); err != nil {
 			p.Stop()
-			return nil, fmt.Errorf("start worker for region %s: %w", region, err)
+			return nil, fmt.Errorf("start worker on task queue %s: %w", queue, err)
 		}
 		p.workers = append(p.workers, w)
 	}
