@@ -1,9 +1,10 @@
 # Thin wrappers around the local-stack launcher (stack/) and the tests.
-# The stack runs in the background; `make down` stops it, `make wipe` deletes its data.
+# The stack (and the worker, once started) runs in the background; `make down`
+# stops both, `make wipe` deletes the data.
 
 GO ?= go
 
-.PHONY: up down wipe status test demo
+.PHONY: up down wipe status worker test demo
 
 up:
 	$(GO) run ./stack up
@@ -17,13 +18,18 @@ wipe:
 status:
 	$(GO) run ./stack status
 
+# Starts the saga worker in the background against the running stack.
+worker:
+	$(GO) run ./stack worker
+
 # Brings the stack up (and leaves it up) and runs every test against it.
 test:
 	$(GO) run ./stack up
 	$(GO) test -race -count=1 ./...
 
-# The main job. For now: bring the stack up, seed the demo data, check the stores.
+# The main job: bring the stack up, start a saga worker, run the demo.
+# The stack and the worker stay up to explore (`make down` stops them).
 demo:
 	$(GO) run ./stack up
-	$(GO) run ./starter seed
-	$(GO) run ./starter verify
+	$(GO) run ./stack worker
+	$(GO) run ./starter demo

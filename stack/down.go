@@ -8,8 +8,8 @@ import (
 	"slices"
 )
 
-// down stops what up started, removes the pid files and the stack file, and
-// keeps the data.
+// down stops the worker, then what up started, removes the pid files and
+// the stack file, and keeps the data.
 func (la launcher) down(ctx context.Context) error {
 	s := la.s
 	if _, err := os.Stat(s.dataDir); errors.Is(err, os.ErrNotExist) {
@@ -22,7 +22,7 @@ func (la launcher) down(ctx context.Context) error {
 	}
 	defer unlock()
 
-	stopped, errs := la.stopDetachedServers()
+	stopped, errs := la.stopDetached()
 	pgStopped, pgErrs := la.stopPostgres(ctx)
 	stopped += pgStopped
 	if err := errors.Join(append(errs, pgErrs...)...); err != nil {
@@ -39,14 +39,16 @@ func (la launcher) down(ctx context.Context) error {
 	return nil
 }
 
-// stopDetachedServers stops every process of our Temporal and FerretDB and
+// stopDetached stops every process of our worker (first, while the servers
+// its running activities use are still up), Temporal and FerretDB, and
 // removes their pid files; it returns how many processes it stopped.
-func (la launcher) stopDetachedServers() (stopped int, errs []error) {
+func (la launcher) stopDetached() (stopped int, errs []error) {
 	s := la.s
 	for _, p := range []struct {
 		name, title string
 		id          processIdentity
 	}{
+		{nameWorker, "Worker", workerIdentity(s)},
 		{nameTemporal, "Temporal", temporalIdentity(s)},
 		{nameFerretDB, "FerretDB", ferretDBIdentity(s)},
 	} {

@@ -38,7 +38,7 @@ func startFerretDB(s settings, bin string, port int) (*detached, error) {
 		// endSessions on disconnect) at warn, with the whole message.
 		"-log-level", "error",
 	}
-	d, err := startDetached(bin, args, s.logFile("ferretdb"))
+	d, err := startDetached(bin, args, nil, s.logFile("ferretdb"))
 	if err != nil {
 		return nil, fmt.Errorf("start ferretdb: %w", err)
 	}

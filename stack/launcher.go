@@ -13,6 +13,7 @@ const (
 	nameTemporal = "temporal"
 	nameFerretDB = "ferretdb"
 	namePostgres = "postgres"
+	nameWorker   = "worker"
 )
 
 // Bounds on waiting for a server.
@@ -20,8 +21,11 @@ const (
 	temporalReadyTimeout = 120 * time.Second
 	ferretDBReadyTimeout = 60 * time.Second
 	postgresReadyTimeout = 30 * time.Second
-	stopGrace            = 20 * time.Second
-	probeTimeout         = 5 * time.Second
+	workerReadyTimeout   = 60 * time.Second
+	// stopGrace is how long a process has to stop after SIGTERM; the
+	// worker takes up to 10s to let its running activities finish.
+	stopGrace    = 20 * time.Second
+	probeTimeout = 5 * time.Second
 )
 
 // procRoot is where process information is read from.
@@ -47,6 +51,51 @@ func (la launcher) findOurs(name string, id processIdentity) (runRecord, bool) {
 		return runRecord{pid: pids[0], info: map[string]string{}}, true
 	}
 	return runRecord{}, false
+}
+
+// serverState says whether a server of ours runs, and whether an existing
+// server replaces it.
+type serverState struct {
+	title    string
+	running  bool
+	external bool
+}
+
+// ourServers reports Temporal, PostgreSQL and FerretDB.
+func (la launcher) ourServers(ctx context.Context) ([]serverState, error) {
+	s := la.s
+	states := []serverState{
+		{title: "Temporal", running: len(findProcesses(procRoot, temporalIdentity(s))) > 0, external: s.extTemporalAddress != ""},
+		{title: "PostgreSQL", external: s.externalPostgres()},
+		{title: "FerretDB", running: len(findProcesses(procRoot, ferretDBIdentity(s))) > 0, external: s.extMongoURI != ""},
+	}
+	pg, _, ok, err := la.pgLayoutFor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if ok {
+		_, states[1].running = pg.postmaster()
+	}
+	return states, nil
+}
+
+// stackMissing names what is missing for the stack to be up: a server of
+// ours that does not run (and no existing server replaces), the stack file.
+func (la launcher) stackMissing(ctx context.Context) ([]string, error) {
+	states, err := la.ourServers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var missing []string
+	for _, st := range states {
+		if !st.running && !st.external {
+			missing = append(missing, st.title+" down")
+		}
+	}
+	if !fileExists(la.s.stackFile()) {
+		missing = append(missing, "no stack file")
+	}
+	return missing, nil
 }
 
 // infoPort returns the port recorded under key, or def.

@@ -4,11 +4,14 @@
 // pid files in the data folder (.data at the repository root).
 //
 //	go run ./stack up      # start what is not running, wait until it answers
+//	go run ./stack worker  # start the saga worker against it, wait until it polls
 //	go run ./stack status  # what runs, and where; non-zero unless fully up
-//	go run ./stack down    # stop what up started; keep the data
+//	go run ./stack down    # stop the worker and what up started; keep the data
 //	go run ./stack wipe    # delete the data (refused while up)
 //
 // `up` writes the addresses to <data>/stack.env, which config.Load reads.
+// `worker` builds ./worker into .tools/bin and runs it in the background
+// like the servers, so that the sagas the starter runs have a worker.
 // TEMPORAL_ADDRESS, INVENTORY_DATABASE_URL with PAYMENTS_DATABASE_URL, and
 // MONGO_URI each replace a local server by an existing one;
 // SAGAFLOW_{TEMPORAL,TEMPORAL_UI,POSTGRES,MONGO}_PORT move a local server.
@@ -42,7 +45,7 @@ func main() {
 func newRootCommand(s settings, settingsErr error) *cobra.Command {
 	root := &cobra.Command{
 		Use:           "stack",
-		Short:         "Run sagaflow's local stack: Temporal, PostgreSQL, FerretDB",
+		Short:         "Run sagaflow's local stack: Temporal, PostgreSQL, FerretDB, and the saga worker",
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
@@ -62,9 +65,10 @@ func newRootCommand(s settings, settingsErr error) *cobra.Command {
 	}
 	root.AddCommand(
 		sub("up", "Start the servers that are not running and wait until they answer", launcher.up),
-		sub("down", "Stop the servers up started; keep the data", launcher.down),
-		sub("wipe", "Delete the data folder (refused while the stack is up)", launcher.wipe),
-		sub("status", "Show what runs and where; exit non-zero unless fully up", launcher.status),
+		sub("worker", "Start the saga worker against the running stack and wait until it polls", launcher.worker),
+		sub("down", "Stop the worker and the servers up started; keep the data", launcher.down),
+		sub("wipe", "Delete the data folder (refused while the stack or the worker runs)", launcher.wipe),
+		sub("status", "Show what runs and where; exit non-zero unless the servers are up", launcher.status),
 	)
 	return root
 }

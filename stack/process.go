@@ -86,11 +86,14 @@ func removeRunRecord(runDir, name string) error {
 	return nil
 }
 
-// processIdentity is how we recognise a server of ours in /proc: its
-// executable (argv[0]) and an argument only our instance has (its data path).
+// processIdentity is how we recognise a process of ours in /proc: its
+// executable (argv[0]) and an argument only our instance has (its data
+// path), or, for a process that takes no such argument, a variable of its
+// environment that only ours has (env, "KEY=value").
 type processIdentity struct {
 	exe    string
 	marker string
+	env    string
 }
 
 // matchCmdline reports whether a /proc/<pid>/cmdline (NUL-separated argv)
@@ -123,11 +126,27 @@ func isOurProcess(procRoot string, pid int, id processIdentity) bool {
 	if st, ok := procState(procRoot, pid); !ok || st == 'Z' || st == 'X' {
 		return false
 	}
-	cmdline, err := os.ReadFile(filepath.Join(procRoot, strconv.Itoa(pid), "cmdline"))
-	if err != nil {
+	dir := filepath.Join(procRoot, strconv.Itoa(pid))
+	cmdline, err := os.ReadFile(filepath.Join(dir, "cmdline"))
+	if err != nil || !matchCmdline(cmdline, id) {
 		return false
 	}
-	return matchCmdline(cmdline, id)
+	if id.env == "" {
+		return true
+	}
+	environ, err := os.ReadFile(filepath.Join(dir, "environ"))
+	return err == nil && matchEnviron(environ, id.env)
+}
+
+// matchEnviron reports whether a /proc/<pid>/environ (NUL-separated
+// KEY=value entries, as the process was started) holds the entry kv.
+func matchEnviron(environ []byte, kv string) bool {
+	for _, e := range strings.Split(string(environ), "\x00") {
+		if e == kv {
+			return true
+		}
+	}
+	return false
 }
 
 // procStat holds the fields of /proc/<pid>/stat we use.
@@ -248,28 +267,35 @@ func waitUntil(cond func() bool, timeout time.Duration) bool {
 	}
 }
 
-// detached is a server started by this launcher run. exited receives the
-// result of Wait when the process ends while the launcher still runs.
+// detached is a process started by this launcher run. exited receives the
+// result of Wait when the process ends while the launcher still runs;
+// logStart is the size of its log before this start, where its output begins.
 type detached struct {
-	pid     int
-	logPath string
-	exited  <-chan error
+	pid      int
+	logPath  string
+	logStart int64
+	exited   <-chan error
 }
 
 // startDetached starts bin in a session of its own (so a terminal's Ctrl-C
 // or the end of `make` does not reach it), stdin from /dev/null, stdout and
-// stderr appended to logPath.
-func startDetached(bin string, args []string, logPath string) (*detached, error) {
+// stderr appended to logPath, with the environment env (nil: the launcher's).
+func startDetached(bin string, args, env []string, logPath string) (*detached, error) {
 	logFile, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("open log: %w", err)
 	}
 	defer logFile.Close()
+	fi, err := logFile.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("open log: %w", err)
+	}
 	fmt.Fprintf(logFile, "\n=== %s sagaflow stack: starting %s %s\n",
 		time.Now().Format(time.RFC3339), bin, strings.Join(args, " "))
 
 	cmd := exec.Command(bin, args...)
 	cmd.Dir = "/"
+	cmd.Env = env
 	cmd.Stdout = logFile
 	cmd.Stderr = logFile
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
@@ -278,7 +304,7 @@ func startDetached(bin string, args []string, logPath string) (*detached, error)
 	}
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
-	return &detached{pid: cmd.Process.Pid, logPath: logPath, exited: exited}, nil
+	return &detached{pid: cmd.Process.Pid, logPath: logPath, logStart: fi.Size(), exited: exited}, nil
 }
 
 // tailFile returns the last n lines of path, indented, for error messages.

@@ -7,7 +7,8 @@ import (
 )
 
 // status prints what runs and checks that it answers; errNotFullyUp when
-// any piece is missing or not answering.
+// any server is missing or not answering. The worker is listed, but
+// optional.
 func (la launcher) status(ctx context.Context) error {
 	s := la.s
 	r := &statusReport{out: la.out, ok: true}
@@ -16,6 +17,7 @@ func (la launcher) status(ctx context.Context) error {
 		return err
 	}
 	la.statusMongo(ctx, r)
+	la.statusWorker(r)
 
 	if fileExists(s.stackFile()) {
 		fmt.Fprintf(la.out, "stack file: %s\n", s.stackFile())
@@ -123,5 +125,16 @@ func (la launcher) statusMongo(ctx context.Context, r *statusReport) {
 		r.probe(ctx, "MongoDB (FerretDB)", uri, f.pid, func(ctx context.Context) error { return checkMongo(ctx, uri, false) })
 	} else {
 		r.down("MongoDB (FerretDB)")
+	}
+}
+
+// statusWorker reports our saga worker, which the stack does not need.
+func (la launcher) statusWorker(r *statusReport) {
+	if w, up := la.findOurs(nameWorker, workerIdentity(la.s)); up {
+		r.line("Worker", fmt.Sprintf("up (pid %d), log %s", w.pid, la.s.logFile(nameWorker)))
+	} else if _, err := readRunRecord(la.s.runDir(), nameWorker); err == nil {
+		r.line("Worker", "not running: the one started earlier exited, see "+la.s.logFile(nameWorker)+" (optional; `make worker` starts one)")
+	} else {
+		r.line("Worker", "not running (optional; `make worker` starts it)")
 	}
 }

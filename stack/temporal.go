@@ -54,7 +54,7 @@ func temporalArgs(s settings, port, uiPort int) []string {
 
 // startTemporal starts the Temporal dev server.
 func startTemporal(s settings, bin string, port, uiPort int) (*detached, error) {
-	d, err := startDetached(bin, temporalArgs(s, port, uiPort), s.logFile("temporal"))
+	d, err := startDetached(bin, temporalArgs(s, port, uiPort), nil, s.logFile("temporal"))
 	if err != nil {
 		return nil, fmt.Errorf("start temporal: %w", err)
 	}

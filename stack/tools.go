@@ -19,6 +19,7 @@ import (
 const (
 	temporalBin = "temporal"
 	ferretDBBin = "sagaflow-ferretdb"
+	workerBin   = "sagaflow-worker"
 )
 
 // ferretDBModuleDir is the nested module, relative to the repository root,
@@ -100,44 +101,107 @@ func ensureTemporal(ctx context.Context, s settings, out io.Writer) (string, err
 	return path, nil
 }
 
-// ensureFerretDB builds stack/ferretdb into .tools/bin when the binary is
-// missing or older than any of the module's files, and returns its path.
+// goBinary is a binary the launcher builds from this repository's sources
+// into .tools/bin, and builds again when a source file is newer than it.
+type goBinary struct {
+	name      string                 // file name under .tools/bin
+	title     string                 // what the messages call it
+	moduleDir string                 // the module's folder, relative to the repository root
+	pkg       string                 // the package to build, relative to moduleDir
+	isSource  func(name string) bool // which files are sources; nil: every file
+	takes     string                 // how long a build takes, for the message
+}
+
+// ferretDBRunner is stack/ferretdb, a module of its own: all its files count.
+var ferretDBRunner = goBinary{
+	name: ferretDBBin, title: "FerretDB " + ferretDBVersion + " runner",
+	moduleDir: ferretDBModuleDir, pkg: ".", takes: "about a minute",
+}
+
+// ensureFerretDB builds the FerretDB runner when needed and returns its path.
 func ensureFerretDB(ctx context.Context, s settings, out io.Writer) (string, error) {
-	path := filepath.Join(s.toolsBin(), ferretDBBin)
-	src := filepath.Join(s.repoRoot, ferretDBModuleDir)
-	newest, err := newestModTime(src)
+	return ensureGoBinary(ctx, s, out, ferretDBRunner)
+}
+
+// ensureGoBinary builds b into .tools/bin when the binary is missing or
+// older than any of its module's source files, and returns its path.
+func ensureGoBinary(ctx context.Context, s settings, out io.Writer, b goBinary) (string, error) {
+	path := filepath.Join(s.toolsBin(), b.name)
+	src := moduleSources{dir: filepath.Join(s.repoRoot, b.moduleDir), isSource: b.isSource, skip: []string{s.dataDir}}
+	stale, err := binaryIsStale(path, src)
 	if err != nil {
-		return "", fmt.Errorf("build ferretdb: %w", err)
+		return "", fmt.Errorf("build %s: %w", b.name, err)
 	}
-	if fi, err := os.Stat(path); err == nil && !fi.ModTime().Before(newest) {
+	if !stale {
 		return path, nil
 	}
 	goCmd, err := goTool()
 	if err != nil {
 		return "", err
 	}
-	fmt.Fprintf(out, "building FerretDB %s runner into %s (about a minute)...\n", ferretDBVersion, path)
+	if err := os.MkdirAll(s.toolsBin(), 0o755); err != nil {
+		return "", fmt.Errorf("build %s: %w", b.name, err)
+	}
+	fmt.Fprintf(out, "building the %s into %s (%s)...\n", b.title, path, b.takes)
 	start := time.Now()
-	cmd := exec.CommandContext(ctx, goCmd, "build", "-o", path, ".")
-	cmd.Dir = src
+	cmd := exec.CommandContext(ctx, goCmd, "build", "-o", path, b.pkg)
+	cmd.Dir = src.dir
 	cmd.Env = append(os.Environ(), "GOWORK=off")
 	cmd.Stdout = out
 	cmd.Stderr = out
 	if err := cmd.Run(); err != nil {
-		return "", fmt.Errorf("build ferretdb (in %s): %w", src, err)
+		return "", fmt.Errorf("build %s (in %s): %w", b.name, src.dir, err)
 	}
-	fmt.Fprintf(out, "built FerretDB runner in %s\n", time.Since(start).Round(time.Second))
+	// go build leaves a binary it finds up to date untouched; date it from
+	// the start of this build so that it is not found stale again, while a
+	// source changed during the build still is.
+	if err := os.Chtimes(path, start, start); err != nil {
+		return "", fmt.Errorf("build %s: %w", b.name, err)
+	}
+	fmt.Fprintf(out, "built the %s in %s\n", b.title, time.Since(start).Round(time.Second))
 	return path, nil
 }
 
-// newestModTime is the latest modification time of the files under dir.
-func newestModTime(dir string) (time.Time, error) {
+// moduleSources are the source files of the Go module in dir: the files
+// isSource accepts (every file when nil), outside hidden folders (.git,
+// .data, .tools), testdata, nested modules and the folders in skip.
+type moduleSources struct {
+	dir      string
+	isSource func(name string) bool
+	skip     []string
+}
+
+// binaryIsStale reports whether the binary at path is missing or older than
+// one of the files of src.
+func binaryIsStale(path string, src moduleSources) (bool, error) {
+	fi, err := os.Stat(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return true, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	newest, err := src.newestModTime()
+	if err != nil {
+		return false, err
+	}
+	return fi.ModTime().Before(newest), nil
+}
+
+// newestModTime is the latest modification time of the source files.
+func (m moduleSources) newestModTime() (time.Time, error) {
 	var newest time.Time
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+	err := filepath.WalkDir(m.dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
 		if d.IsDir() {
+			if p != m.dir && m.skipDir(p) {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !d.Type().IsRegular() || (m.isSource != nil && !m.isSource(d.Name())) {
 			return nil
 		}
 		fi, err := d.Info()
@@ -153,9 +217,38 @@ func newestModTime(dir string) (time.Time, error) {
 		return time.Time{}, err
 	}
 	if newest.IsZero() {
-		return time.Time{}, fmt.Errorf("no sources in %s", dir)
+		return time.Time{}, fmt.Errorf("no sources in %s", m.dir)
 	}
 	return newest, nil
+}
+
+// skipDir reports whether the folder p holds no sources of the module.
+func (m moduleSources) skipDir(p string) bool {
+	name := filepath.Base(p)
+	if strings.HasPrefix(name, ".") || strings.HasPrefix(name, "_") || name == "testdata" || fileExists(filepath.Join(p, "go.mod")) {
+		return true
+	}
+	for _, s := range m.skip {
+		if filepath.Clean(p) == filepath.Clean(s) {
+			return true
+		}
+	}
+	return false
+}
+
+// isGoBuildInput accepts the files of a module that go build reads: .go
+// files but tests, go.mod and go.sum, and the SQL migrations the services
+// embed.
+func isGoBuildInput(name string) bool {
+	switch {
+	case name == "go.mod" || name == "go.sum":
+		return true
+	case strings.HasSuffix(name, "_test.go"):
+		return false
+	case strings.HasSuffix(name, ".go"), strings.HasSuffix(name, ".sql"):
+		return true
+	}
+	return false
 }
 
 // postgresBinDir returns the newest /usr/lib/postgresql/<version>/bin that

@@ -78,23 +78,20 @@ func isNotEmpty(err error) bool {
 	return errors.As(err, &pe) && strings.Contains(pe.Err.Error(), "not empty")
 }
 
-// anythingRunning names the servers of ours that run.
+// anythingRunning names the processes of ours that run: the worker and
+// the servers.
 func (la launcher) anythingRunning(ctx context.Context) ([]string, error) {
-	s := la.s
 	var names []string
-	if len(findProcesses(procRoot, temporalIdentity(s))) > 0 {
-		names = append(names, "Temporal")
+	if len(findProcesses(procRoot, workerIdentity(la.s))) > 0 {
+		names = append(names, "Worker")
 	}
-	if len(findProcesses(procRoot, ferretDBIdentity(s))) > 0 {
-		names = append(names, "FerretDB")
-	}
-	pg, _, ok, err := la.pgLayoutFor(ctx)
+	states, err := la.ourServers(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if ok {
-		if _, running := pg.postmaster(); running {
-			names = append(names, "PostgreSQL")
+	for _, st := range states {
+		if st.running {
+			names = append(names, st.title)
 		}
 	}
 	return names, nil
