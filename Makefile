@@ -3,6 +3,8 @@
 # stops both, `make wipe` deletes the data.
 
 GO ?= go
+# The determinism check for workflow code, pinned.
+WORKFLOWCHECK ?= go.temporal.io/sdk/contrib/tools/workflowcheck@v0.6.0
 
 .PHONY: up down wipe status worker test demo
 
@@ -22,9 +24,11 @@ status:
 worker:
 	$(GO) run ./stack worker
 
-# Brings the stack up (and leaves it up) and runs every test against it.
+# Brings the stack up (and leaves it up), checks the workflow code for
+# non-determinism and runs every test against the stack.
 test:
 	$(GO) run ./stack up
+	$(GO) run $(WORKFLOWCHECK) ./workflows/... ./saga/...
 	$(GO) test -race -count=1 ./...
 
 # The main job: bring the stack up, start a saga worker, run the demo.
