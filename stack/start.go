@@ -131,7 +131,11 @@ func (la launcher) startPostgres(ctx context.Context, pg pgLayout, port int) (in
 	if err := writeRunRecord(s.runDir(), namePostgres, runRecord{pid: pid, info: map[string]string{
 		"port": strconv.Itoa(port), "cluster": pg.clusterDir, "socket": pg.socketDir, "bin": pg.binDir,
 	}}); err != nil {
-		return pid, err
+		// Without its run record `down` could not find it: stop it now.
+		if stopErr := pg.stop(context.Background(), pid); stopErr != nil {
+			return 0, fmt.Errorf("%w (and stopping PostgreSQL failed: %v)", err, stopErr)
+		}
+		return 0, err
 	}
 	return pid, nil
 }
