@@ -1,5 +1,6 @@
-// Command starter is sagaflow's command-line client: it seeds the demo data
-// and checks the invariants of the four stores.
+// Command starter is sagaflow's command-line client: it places orders and
+// follows their sagas (place, batch, status, list, cancel), runs the demo,
+// seeds the demo data and checks the invariants of the four stores.
 //
 // Addresses come from the environment (TEMPORAL_ADDRESS,
 // INVENTORY_DATABASE_URL, PAYMENTS_DATABASE_URL, MONGO_URI) or, for those

@@ -17,18 +17,34 @@ import (
 // cli is what every subcommand shares: the configuration read in main and
 // the output settings.
 type cli struct {
-	cfg  config.Config
-	out  io.Writer
-	json bool
+	cfg config.Config
+	// out receives the results; errOut the SDK's warnings and, under
+	// --json, progress lines.
+	out    io.Writer
+	errOut io.Writer
+	json   bool
 }
 
-// errBreach marks a command that ran but found something wrong; it exits 1
-// without repeating the report.
+// errBreach marks a command that ran and printed its result, but whose
+// result is a failure: a breach of an invariant, or a saga that did not
+// reach the outcome the command was after. It exits 1; an error wrapping it
+// has its message printed, errBreach itself adds nothing to the report.
 var errBreach = errors.New("breaches found")
+
+// resultError is a failed result with its own message; it is errBreach.
+type resultError struct{ msg string }
+
+func (e resultError) Error() string        { return e.msg }
+func (e resultError) Is(target error) bool { return target == errBreach }
+
+// failedResult returns an error that exits 1 and prints its message.
+func failedResult(format string, args ...any) error {
+	return resultError{msg: fmt.Sprintf(format, args...)}
+}
 
 // run executes the command line args and returns the exit status.
 func run(ctx context.Context, cfg config.Config, args []string) int {
-	c := &cli{cfg: cfg, out: os.Stdout}
+	c := &cli{cfg: cfg, out: os.Stdout, errOut: os.Stderr}
 	root := c.rootCommand()
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
@@ -36,6 +52,9 @@ func run(ctx context.Context, cfg config.Config, args []string) int {
 	case err == nil:
 		return 0
 	case errors.Is(err, errBreach):
+		if err != errBreach {
+			fmt.Fprintln(os.Stderr, "starter:", err)
+		}
 		return 1
 	default:
 		fmt.Fprintln(os.Stderr, "starter:", err)
@@ -46,17 +65,31 @@ func run(ctx context.Context, cfg config.Config, args []string) int {
 func (c *cli) rootCommand() *cobra.Command {
 	root := &cobra.Command{
 		Use:   "starter",
-		Short: "sagaflow's client: seed the demo data and check the stores' invariants",
-		Long: `starter is sagaflow's command-line client.
+		Short: "sagaflow's client: place and follow orders, seed the demo data, check the stores",
+		Long: `starter is sagaflow's command-line client. It places orders (each runs as an
+OrderSaga on the region's task queue), follows, lists and cancels them, runs
+batches and the demo, seeds the demo data and checks the stores' invariants.
 
-Addresses come from TEMPORAL_ADDRESS, INVENTORY_DATABASE_URL,
+Addresses come from TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, INVENTORY_DATABASE_URL,
 PAYMENTS_DATABASE_URL and MONGO_URI, or, for those not set, from the stack
-file that "make up" writes (.data/stack.env).`,
+file that "make up" writes (.data/stack.env). A worker must run for sagas to
+make progress: go run ./worker.
+
+Exit status: 0 on success, 1 when the command ran but its result is a
+failure (a saga that did not complete, an invariant breach), 2 on an error.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
 	root.PersistentFlags().BoolVar(&c.json, "json", false, "print JSON instead of text")
-	root.AddCommand(c.seedCommand(), c.verifyCommand())
+	root.AddGroup(&cobra.Group{ID: "orders", Title: "Orders:"}, &cobra.Group{ID: "data", Title: "Demo data and checks:"})
+	for _, cmd := range []*cobra.Command{c.placeCommand(), c.batchCommand(), c.statusCommand(), c.listCommand(), c.cancelCommand()} {
+		cmd.GroupID = "orders"
+		root.AddCommand(cmd)
+	}
+	for _, cmd := range []*cobra.Command{c.demoCommand(), c.seedCommand(), c.verifyCommand()} {
+		cmd.GroupID = "data"
+		root.AddCommand(cmd)
+	}
 	return root
 }
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 
@@ -10,6 +11,9 @@ import (
 	"github.com/sagaflow/sagaflow/services/payments"
 )
 
+// limitedSKU is the demo SKU with so little stock that orders for it run out.
+const limitedSKU = "SKU-LIMITED"
+
 // demoStock is the demo catalog. SKU-LIMITED has 3 units, so orders for it
 // run out of stock.
 var demoStock = []inventory.Stock{
@@ -17,7 +21,17 @@ var demoStock = []inventory.Stock{
 	{SKU: "SKU-2", UnitPrice: 4000, Quantity: 50_000},
 	{SKU: "SKU-3", UnitPrice: 9999, Quantity: 20_000},
 	{SKU: "SKU-4", UnitPrice: 500, Quantity: 500_000},
-	{SKU: "SKU-LIMITED", UnitPrice: 25_000, Quantity: 3},
+	{SKU: limitedSKU, UnitPrice: 25_000, Quantity: 3},
+}
+
+// limitedStock is the number of SKU-LIMITED units ever stocked.
+func limitedStock() int64 {
+	for _, s := range demoStock {
+		if s.SKU == limitedSKU {
+			return s.Quantity
+		}
+	}
+	return 0
 }
 
 // demoAccounts are the demo customers: alice and bob are rich, carol has
@@ -35,31 +49,48 @@ func demoAccounts() []payments.Account {
 	return accounts
 }
 
+// seedResult is what seeding created.
+type seedResult struct {
+	SKUs        int `json:"skus"`
+	NewSKUs     int `json:"new_skus"`
+	Accounts    int `json:"accounts"`
+	NewAccounts int `json:"new_accounts"`
+}
+
+func (r seedResult) String() string {
+	return fmt.Sprintf("seeded %d SKUs (%d new) and %d accounts (%d new)", r.SKUs, r.NewSKUs, r.Accounts, r.NewAccounts)
+}
+
+// seed creates the demo stock and accounts that do not exist yet.
+func (c *cli) seed(ctx context.Context) (seedResult, error) {
+	st, err := c.openStores(ctx)
+	if err != nil {
+		return seedResult{}, err
+	}
+	defer st.Close()
+	accounts := demoAccounts()
+	newSKUs, err := st.Inventory.Seed(ctx, demoStock)
+	if err != nil {
+		return seedResult{}, fmt.Errorf("seed the stock: %w", err)
+	}
+	newAccounts, err := st.Payments.Seed(ctx, accounts)
+	if err != nil {
+		return seedResult{}, fmt.Errorf("seed the accounts: %w", err)
+	}
+	return seedResult{SKUs: len(demoStock), NewSKUs: newSKUs, Accounts: len(accounts), NewAccounts: newAccounts}, nil
+}
+
 func (c *cli) seedCommand() *cobra.Command {
 	return &cobra.Command{
 		Use:   "seed",
 		Short: "Create the demo stock and accounts (existing ones are left as they are)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx := cmd.Context()
-			st, err := c.openStores(ctx)
+			r, err := c.seed(cmd.Context())
 			if err != nil {
 				return err
 			}
-			defer st.Close()
-			accounts := demoAccounts()
-			newSKUs, err := st.Inventory.Seed(ctx, demoStock)
-			if err != nil {
-				return err
-			}
-			newAccounts, err := st.Payments.Seed(ctx, accounts)
-			if err != nil {
-				return err
-			}
-			result := map[string]int{"skus": len(demoStock), "new_skus": newSKUs, "accounts": len(accounts), "new_accounts": newAccounts}
-			return c.print(result, func(w io.Writer) {
-				fmt.Fprintf(w, "seeded %d SKUs (%d new) and %d accounts (%d new)\n", len(demoStock), newSKUs, len(accounts), newAccounts)
-			})
+			return c.print(r, func(w io.Writer) { fmt.Fprintln(w, r) })
 		},
 	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 
@@ -8,6 +9,20 @@ import (
 
 	"github.com/sagaflow/sagaflow/services/invariants"
 )
+
+// verify runs the invariant checker over the four stores.
+func (c *cli) verify(ctx context.Context, opts invariants.Options) (invariants.Report, error) {
+	st, err := c.openStores(ctx)
+	if err != nil {
+		return invariants.Report{}, err
+	}
+	defer st.Close()
+	report, err := st.Check(ctx, opts)
+	if err != nil {
+		return invariants.Report{}, fmt.Errorf("check the invariants: %w", err)
+	}
+	return report, nil
+}
 
 func (c *cli) verifyCommand() *cobra.Command {
 	var opts invariants.Options
@@ -24,13 +39,7 @@ a breach. Exit status: 0 when nothing is wrong, 1 on any breach, 2 when a
 store cannot be read.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx := cmd.Context()
-			st, err := c.openStores(ctx)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			report, err := st.Check(ctx, opts)
+			report, err := c.verify(cmd.Context(), opts)
 			if err != nil {
 				return err
 			}

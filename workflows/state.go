@@ -131,7 +131,7 @@ func errorMessage(err error) string {
 	}
 	var appErr *temporal.ApplicationError
 	if errors.As(err, &appErr) {
-		return appErr.Error()
+		return appErr.Message()
 	}
 	for next := errors.Unwrap(err); next != nil; next = errors.Unwrap(next) {
 		err = next

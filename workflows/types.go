@@ -24,6 +24,10 @@ const (
 // Steps lists the steps in the order they run.
 var Steps = []string{StepPriceOrder, StepCreateOrder, StepReserveStock, StepChargePayment, StepCreateShipment, StepConfirmOrder}
 
+// ForceableSteps are the steps Demo.FailAt can fail: every step that
+// changes a store (PriceOrder only reads).
+var ForceableSteps = []string{StepCreateOrder, StepReserveStock, StepChargePayment, StepCreateShipment, StepConfirmOrder}
+
 // Compensations maps each step that changes a store to its compensation.
 var Compensations = map[string]string{
 	StepCreateOrder:    "CancelOrder",
@@ -60,7 +64,8 @@ type OrderInput struct {
 
 // Demo shapes a saga run for demonstrations and tests.
 type Demo struct {
-	// FailAt names a step that fails with a business error.
+	// FailAt names a step (one of ForceableSteps) that fails with a
+	// business error.
 	FailAt string `json:"fail_at,omitempty"`
 	// PauseBefore names a step before which the saga waits Pause, long
 	// enough to cancel it mid-flight.

@@ -29,8 +29,8 @@ func Validate(in OrderInput) (OrderInput, error) {
 	if err := in.ShipTo.Validate(); err != nil {
 		return in, err
 	}
-	if in.Demo.FailAt != "" && !slices.Contains(Steps, in.Demo.FailAt) {
-		return in, services.Invalid("demo.fail_at", fmt.Sprintf("is %q, want one of %v", in.Demo.FailAt, Steps))
+	if in.Demo.FailAt != "" && !slices.Contains(ForceableSteps, in.Demo.FailAt) {
+		return in, services.Invalid("demo.fail_at", fmt.Sprintf("is %q, want one of %v", in.Demo.FailAt, ForceableSteps))
 	}
 	if in.Demo.PauseBefore != "" && !slices.Contains(Steps, in.Demo.PauseBefore) {
 		return in, services.Invalid("demo.pause_before", fmt.Sprintf("is %q, want one of %v", in.Demo.PauseBefore, Steps))

@@ -1,0 +1,73 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/sagaflow/sagaflow/services"
+	"github.com/sagaflow/sagaflow/workflows"
+)
+
+// scenario is what an order placed by batch or demo is meant to show, and
+// the outcome it must reach.
+type scenario struct {
+	// Name says what the order shows, such as "out of stock".
+	Name string `json:"scenario"`
+	// Want is the outcome kind the order must reach; WantStep the step that
+	// must have failed ("" for a completed order).
+	Want     string `json:"want"`
+	WantStep string `json:"want_step,omitempty"`
+}
+
+// check returns "" when o is the outcome s wants, or what differs.
+func (s scenario) check(o outcome) string {
+	if o.Kind == s.Want && o.State.FailedStep == s.WantStep {
+		return ""
+	}
+	want, got := s.Want, o.Kind
+	if s.WantStep != "" {
+		want += " at " + s.WantStep
+	}
+	if o.State.FailedStep != "" {
+		got += " at " + o.State.FailedStep
+	}
+	return fmt.Sprintf("want %s, got %s", want, got)
+}
+
+// The scenarios. Each shapes an order so that it ends the way its name
+// says, by a business rule of the seeded demo data or by a forced failure.
+
+func succeed(*workflows.OrderInput) scenario {
+	return scenario{Name: "success", Want: outcomeCompleted}
+}
+
+// outOfStock asks for more SKU-LIMITED than was ever stocked, so it fails
+// however much earlier runs consumed.
+func outOfStock(in *workflows.OrderInput) scenario {
+	in.Items = []services.Item{{SKU: limitedSKU, Quantity: limitedStock() + 1}}
+	return scenario{Name: "out of stock", Want: outcomeCompensated, WantStep: workflows.StepReserveStock}
+}
+
+// insufficientFunds charges carol, who has 20.00, for 99.99.
+func insufficientFunds(in *workflows.OrderInput) scenario {
+	in.CustomerID = "carol"
+	in.Items = []services.Item{{SKU: "SKU-3", Quantity: 1}}
+	return scenario{Name: "insufficient funds", Want: outcomeCompensated, WantStep: workflows.StepChargePayment}
+}
+
+// unsupportedDestination ships to Antarctica, which shipping does not serve.
+func unsupportedDestination(in *workflows.OrderInput) scenario {
+	in.ShipTo = services.Address{Name: "Station Lead", Street: "1 Ice Shelf", City: "McMurdo", PostalCode: "00000", Country: "AQ"}
+	return scenario{Name: "unsupported destination", Want: outcomeCompensated, WantStep: workflows.StepCreateShipment}
+}
+
+// unknownSKU prices an item no catalog holds: rejected before any change.
+func unknownSKU(in *workflows.OrderInput) scenario {
+	in.Items = []services.Item{{SKU: "SKU-UNKNOWN", Quantity: 1}}
+	return scenario{Name: "unknown SKU", Want: outcomeRejected, WantStep: workflows.StepPriceOrder}
+}
+
+// forcedFailure forces a business failure at step.
+func forcedFailure(in *workflows.OrderInput, step string) scenario {
+	in.Demo.FailAt = step
+	return scenario{Name: "forced failure at " + step, Want: outcomeCompensated, WantStep: step}
+}

@@ -1,0 +1,137 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	commonpb "go.temporal.io/api/common/v1"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/sagaflow/sagaflow/internal/logging"
+	"github.com/sagaflow/sagaflow/internal/temporalclient"
+	"github.com/sagaflow/sagaflow/workflows"
+)
+
+// dialTimeout bounds the wait for the Temporal server to answer.
+const dialTimeout = 10 * time.Second
+
+// workerHint tells a user how to get a saga moving.
+const workerHint = "start one with `go run ./worker` (it serves every region)"
+
+// dial connects to Temporal. The SDK logs to stderr at warn level, so that
+// only what a user should see reaches the terminal. The caller closes the
+// client.
+func (c *cli) dial(ctx context.Context) (client.Client, error) {
+	z, err := logging.New(logging.FormatAuto, "warn", c.errOut)
+	if err != nil {
+		return nil, fmt.Errorf("logger: %w", err)
+	}
+	return temporalclient.Dial(ctx, c.cfg, logging.Temporal(z), dialTimeout)
+}
+
+// errNoSaga is the error for an order that has no saga.
+func errNoSaga(orderID string) error {
+	return fmt.Errorf("no saga for order %s (workflow id %s)", orderID, workflows.WorkflowID(orderID))
+}
+
+// describeSaga describes the current run of an order's saga; an unknown
+// order is errNoSaga.
+func describeSaga(ctx context.Context, tc client.Client, orderID string) (*workflowservice.DescribeWorkflowExecutionResponse, error) {
+	d, err := tc.DescribeWorkflowExecution(ctx, workflows.WorkflowID(orderID), "")
+	var notFound *serviceerror.NotFound
+	if errors.As(err, &notFound) {
+		return nil, errNoSaga(orderID)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("describe the saga of order %s: %w", orderID, err)
+	}
+	return d, nil
+}
+
+// isRunning reports whether a described execution is still open.
+func isRunning(d *workflowservice.DescribeWorkflowExecutionResponse) bool {
+	return d.GetWorkflowExecutionInfo().GetStatus() == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING
+}
+
+// keyword decodes a Keyword search attribute of a visibility record ("" when
+// it is absent or not a string).
+func keyword(attrs *commonpb.SearchAttributes, key temporal.SearchAttributeKeyKeyword) string {
+	p, ok := attrs.GetIndexedFields()[key.GetName()]
+	if !ok {
+		return ""
+	}
+	var s string
+	if err := converter.GetDefaultDataConverter().FromPayload(p, &s); err != nil {
+		return ""
+	}
+	return s
+}
+
+// memoString decodes a string memo field ("" when absent).
+func memoString(m *commonpb.Memo, key string) string {
+	p, ok := m.GetFields()[key]
+	if !ok {
+		return ""
+	}
+	var s string
+	if err := converter.GetDefaultDataConverter().FromPayload(p, &s); err != nil {
+		return ""
+	}
+	return s
+}
+
+// pollerWindow is how recently a poller must have polled to count as alive:
+// an idle worker's long poll lasts about a minute before it polls again.
+const pollerWindow = 90 * time.Second
+
+// livePollers counts the workers that polled the workflow tasks of
+// taskQueue within pollerWindow.
+func livePollers(ctx context.Context, tc client.Client, taskQueue string) (int, error) {
+	resp, err := tc.DescribeTaskQueue(ctx, taskQueue, enumspb.TASK_QUEUE_TYPE_WORKFLOW)
+	if err != nil {
+		return 0, fmt.Errorf("describe task queue %s: %w", taskQueue, err)
+	}
+	n := 0
+	for _, p := range resp.GetPollers() {
+		if t := p.GetLastAccessTime(); t != nil && time.Since(t.AsTime()) < pollerWindow {
+			n++
+		}
+	}
+	return n, nil
+}
+
+// awaitWorkers waits up to wait for a worker on each region's task queue and
+// names the regions left without one.
+func awaitWorkers(ctx context.Context, tc client.Client, regions []string, wait time.Duration) error {
+	deadline := time.Now().Add(wait)
+	for {
+		var missing []string
+		for _, r := range regions {
+			n, err := livePollers(ctx, tc, workflows.TaskQueue(r))
+			if err != nil {
+				return err
+			}
+			if n == 0 {
+				missing = append(missing, workflows.TaskQueue(r))
+			}
+		}
+		if len(missing) == 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("no worker polls the task queue(s) %v after %s, so no saga would run: %s", missing, wait, workerHint)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("wait for workers: %w", ctx.Err())
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+}
