@@ -26,18 +26,8 @@ type batchFlags struct {
 
 // batchOrder is one order of a batch and how it ended.
 type batchOrder struct {
-	OrderID  string `json:"order_id"`
-	Region   string `json:"region"`
-	Customer string `json:"customer_id"`
-	scenario
-	Outcome    string `json:"outcome"`
-	Status     string `json:"saga_status"`
-	FailedStep string `json:"failed_step,omitempty"`
-	LatencyMS  int64  `json:"latency_ms"`
-	// Unexpected says how the outcome differs from the scenario's ("" when it does not).
-	Unexpected string `json:"unexpected,omitempty"`
-
-	in workflows.OrderInput
+	placedOrder
+	LatencyMS int64 `json:"latency_ms"`
 }
 
 // batchSummary is what batch reports.
@@ -163,7 +153,7 @@ func planBatch(f batchFlags, prefix string) ([]batchOrder, error) {
 		if err != nil {
 			return nil, fmt.Errorf("plan order %s: %w", in.OrderID, err)
 		}
-		orders[i] = batchOrder{OrderID: in.OrderID, Region: in.Region, Customer: in.CustomerID, scenario: sc, in: valid}
+		orders[i] = batchOrder{placedOrder: placedOrder{OrderID: in.OrderID, Region: in.Region, Customer: in.CustomerID, scenario: sc, in: valid}}
 	}
 	return orders, nil
 }
@@ -215,8 +205,7 @@ func runOrder(ctx context.Context, tc client.Client, o *batchOrder) error {
 		return err
 	}
 	o.LatencyMS = time.Since(start).Milliseconds()
-	o.Outcome, o.Status, o.FailedStep = out.Kind, out.status(), out.State.FailedStep
-	o.Unexpected = o.check(out)
+	o.record(out)
 	return nil
 }
 

@@ -28,18 +28,9 @@ const demoPause = 20 * time.Second
 
 // demoOrder is one order of the demo and how it ended.
 type demoOrder struct {
-	OrderID  string `json:"order_id"`
-	Region   string `json:"region"`
-	Customer string `json:"customer_id"`
-	scenario
-	Outcome       string   `json:"outcome"`
-	Status        string   `json:"saga_status"`
-	FailedStep    string   `json:"failed_step,omitempty"`
+	placedOrder
 	Compensations []string `json:"compensations_run"`
-	// Unexpected says how the outcome differs from the scenario's ("" when it does not).
-	Unexpected string `json:"unexpected,omitempty"`
 
-	in     workflows.OrderInput
 	cancel bool
 	runID  string
 }
@@ -174,7 +165,7 @@ func planDemo(prefix string) []demoOrder {
 		in := workflows.OrderInput{OrderID: fmt.Sprintf("%s-%d", prefix, i+1), CustomerID: s.customer, Region: s.region,
 			Items: s.items, ShipTo: defaultShipTo[s.region]}
 		sc := s.shape(&in)
-		orders[i] = demoOrder{OrderID: in.OrderID, Region: in.Region, Customer: in.CustomerID, scenario: sc, in: in, cancel: s.cancel}
+		orders[i] = demoOrder{placedOrder: placedOrder{OrderID: in.OrderID, Region: in.Region, Customer: in.CustomerID, scenario: sc, in: in}, cancel: s.cancel}
 	}
 	return orders
 }
@@ -198,9 +189,8 @@ func (c *cli) waitDemo(ctx context.Context, tc client.Client, orders []demoOrder
 				errs[i] = err
 				return
 			}
-			o.Outcome, o.Status, o.FailedStep = out.Kind, out.status(), out.State.FailedStep
+			o.record(out)
 			o.Compensations = out.State.CompensationsRun()
-			o.Unexpected = o.check(out)
 		})
 	}
 	wg.Wait()

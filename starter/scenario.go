@@ -71,3 +71,25 @@ func forcedFailure(in *workflows.OrderInput, step string) scenario {
 	in.Demo.FailAt = step
 	return scenario{Name: "forced failure at " + step, Want: outcomeCompensated, WantStep: step}
 }
+
+// placedOrder is one planned order and how it ended, as batch and demo
+// report it.
+type placedOrder struct {
+	OrderID  string `json:"order_id"`
+	Region   string `json:"region"`
+	Customer string `json:"customer_id"`
+	scenario
+	Outcome    string `json:"outcome"`
+	Status     string `json:"saga_status"`
+	FailedStep string `json:"failed_step,omitempty"`
+	// Unexpected says how the outcome differs from the scenario's ("" when it does not).
+	Unexpected string `json:"unexpected,omitempty"`
+
+	in workflows.OrderInput
+}
+
+// record stores how the order ended and checks it against its scenario.
+func (o *placedOrder) record(out outcome) {
+	o.Outcome, o.Status, o.FailedStep = out.Kind, out.status(), out.State.FailedStep
+	o.Unexpected = o.check(out)
+}
