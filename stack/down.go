@@ -8,8 +8,8 @@ import (
 	"slices"
 )
 
-// down stops the worker, then what up started, removes the pid files and
-// the stack file, and keeps the data.
+// down stops the worker, then what up started, removes the pid files, the
+// ports stop kept and the stack file, and keeps the data.
 func (la launcher) down(ctx context.Context) error {
 	s := la.s
 	if _, err := os.Stat(s.dataDir); errors.Is(err, os.ErrNotExist) {
@@ -25,6 +25,9 @@ func (la launcher) down(ctx context.Context) error {
 	stopped, errs := la.stopDetached()
 	pgStopped, pgErrs := la.stopPostgres(ctx)
 	stopped += pgStopped
+	if err := forgetPorts(s.runDir(), namePostgres); err != nil {
+		pgErrs = append(pgErrs, err)
+	}
 	if err := errors.Join(append(errs, pgErrs...)...); err != nil {
 		return fmt.Errorf("down: %w", err)
 	}
@@ -39,34 +42,58 @@ func (la launcher) down(ctx context.Context) error {
 	return nil
 }
 
-// stopDetached stops every process of our worker (first, while the servers
-// its running activities use are still up), Temporal and FerretDB, and
-// removes their pid files; it returns how many processes it stopped.
-func (la launcher) stopDetached() (stopped int, errs []error) {
+// detachedProc is a process of ours that runs in a session of its own.
+type detachedProc struct {
+	name, title string
+	id          processIdentity
+}
+
+// detachedProcs are our worker, Temporal and FerretDB, in the order down
+// stops them.
+func (la launcher) detachedProcs() []detachedProc {
 	s := la.s
-	for _, p := range []struct {
-		name, title string
-		id          processIdentity
-	}{
+	return []detachedProc{
 		{nameWorker, "Worker", workerIdentity(s)},
 		{nameTemporal, "Temporal", temporalIdentity(s)},
 		{nameFerretDB, "FerretDB", ferretDBIdentity(s)},
-	} {
-		pids := findProcesses(procRoot, p.id)
-		if rec, err := readRunRecord(s.runDir(), p.name); err == nil && !slices.Contains(pids, rec.pid) {
-			fmt.Fprintf(la.out, "%-11s pid file names pid %d, which is not ours any more: not signalled\n", p.title, rec.pid)
-		}
-		for _, pid := range pids {
-			if err := stopProcessGroup(procRoot, pid, stopGrace); err != nil {
-				errs = append(errs, fmt.Errorf("stop %s: %w", p.name, err))
-				continue
-			}
-			fmt.Fprintf(la.out, "%-11s stopped (pid %d)\n", p.title, pid)
-			stopped++
-		}
-		if err := removeRunRecord(s.runDir(), p.name); err != nil {
+	}
+}
+
+// stopDetached stops every process of our worker (first, while the servers
+// its running activities use are still up), Temporal and FerretDB, and
+// removes their pid files and the ports stop kept; it returns how many
+// processes it stopped.
+func (la launcher) stopDetached() (stopped int, errs []error) {
+	for _, p := range la.detachedProcs() {
+		n, perrs := la.stopProcs(p)
+		stopped += n
+		errs = append(errs, perrs...)
+		if err := forgetPorts(la.s.runDir(), p.name); err != nil {
 			errs = append(errs, err)
 		}
+	}
+	return stopped, errs
+}
+
+// stopProcs stops every process matching p (SIGTERM to its process group,
+// SIGKILL after stopGrace) and removes its pid file; it returns how many
+// processes it stopped.
+func (la launcher) stopProcs(p detachedProc) (stopped int, errs []error) {
+	runDir := la.s.runDir()
+	pids := findProcesses(procRoot, p.id)
+	if rec, err := readRunRecord(runDir, p.name); err == nil && !slices.Contains(pids, rec.pid) {
+		fmt.Fprintf(la.out, "%-11s pid file names pid %d, which is not ours any more: not signalled\n", p.title, rec.pid)
+	}
+	for _, pid := range pids {
+		if err := stopProcessGroup(procRoot, pid, stopGrace); err != nil {
+			errs = append(errs, fmt.Errorf("stop %s: %w", p.name, err))
+			continue
+		}
+		fmt.Fprintf(la.out, "%-11s stopped (pid %d)\n", p.title, pid)
+		stopped++
+	}
+	if err := removeRunRecord(runDir, p.name); err != nil {
+		errs = append(errs, err)
 	}
 	return stopped, errs
 }

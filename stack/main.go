@@ -7,9 +7,12 @@
 //	go run ./stack worker  # start the saga worker against it, wait until it polls
 //	go run ./stack status  # what runs, and where; non-zero unless fully up
 //	go run ./stack down    # stop the worker and what up started; keep the data
+//	go run ./stack stop X  # stop one server (temporal, postgres, ferretdb/mongo); up restarts it
 //	go run ./stack wipe    # delete the data (refused while up)
 //
 // `up` writes the addresses to <data>/stack.env, which config.Load reads.
+// `stop` takes one server away and keeps its data and the stack file; `up`
+// then restarts just that server, on the port the stack file publishes.
 // `worker` builds ./worker into .tools/bin and runs it in the background
 // like the servers, so that the sagas the starter runs have a worker.
 // TEMPORAL_ADDRESS, INVENTORY_DATABASE_URL with PAYMENTS_DATABASE_URL, and
@@ -69,6 +72,7 @@ func newRootCommand(s settings, settingsErr error) *cobra.Command {
 		sub("down", "Stop the worker and the servers up started; keep the data", launcher.down),
 		sub("wipe", "Delete the data folder (refused while the stack or the worker runs)", launcher.wipe),
 		sub("status", "Show what runs and where; exit non-zero unless the servers are up", launcher.status),
+		stopCommand(s, settingsErr),
 	)
 	return root
 }

@@ -54,6 +54,12 @@ func (p ports) mongoSpec() portSpec {
 	return portSpec{p.mongo, "MongoDB protocol, FerretDB", envMongoPort}
 }
 
+// at returns s for port, the port a server actually takes.
+func (s portSpec) at(port int) portSpec {
+	s.port = port
+	return s
+}
+
 // parsePorts reads the defaults and their overrides.
 func parsePorts(getenv func(string) string) (ports, error) {
 	var p ports

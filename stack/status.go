@@ -58,10 +58,20 @@ func (r *statusReport) probe(ctx context.Context, title, where string, pid int, 
 	}
 }
 
-// down reports a piece of ours that does not run.
-func (r *statusReport) down(title string) {
+// down reports a piece of ours that does not run; hint says where up
+// restarts it, when that is known.
+func (r *statusReport) down(title, hint string) {
 	r.ok = false
-	r.line(title, "down")
+	r.line(title, "down"+hint)
+}
+
+// restartHint says where up restarts the server name that is down, when
+// the stack file publishes its address; else it is empty.
+func (la launcher) restartHint(name string) string {
+	if ports := la.previousPorts(name); ports != nil {
+		return "; `make up` restarts it" + onAddress(name, ports)
+	}
+	return ""
 }
 
 // statusTemporal reports Temporal: the existing server, or ours.
@@ -78,7 +88,7 @@ func (la launcher) statusTemporal(ctx context.Context, r *statusReport) {
 			return checkTemporal(ctx, addr, s.namespace, ui)
 		})
 	} else {
-		r.down("Temporal")
+		r.down("Temporal", la.restartHint(nameTemporal))
 	}
 }
 
@@ -101,7 +111,7 @@ func (la launcher) statusPostgres(ctx context.Context, r *statusReport) error {
 		pm, up = pg.postmaster()
 	}
 	if !up {
-		r.down("PostgreSQL")
+		r.down("PostgreSQL", la.restartHint(namePostgres))
 		return nil
 	}
 	passwords, err := pg.loadOrCreatePasswords()
@@ -124,7 +134,7 @@ func (la launcher) statusMongo(ctx context.Context, r *statusReport) {
 		uri := mongoURI(infoPort(f.info, "port", s.ports.mongo))
 		r.probe(ctx, "MongoDB (FerretDB)", uri, f.pid, func(ctx context.Context) error { return checkMongo(ctx, uri, false) })
 	} else {
-		r.down("MongoDB (FerretDB)")
+		r.down("MongoDB (FerretDB)", la.restartHint(nameFerretDB))
 	}
 }
 

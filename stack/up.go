@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -48,9 +49,11 @@ func (la launcher) up(ctx context.Context) (err error) {
 		return err
 	}
 	r.printNotes()
+	// A server that stop (or a crash) took away leaves the stack file in
+	// place: the shortcut holds only when every server runs.
 	if r.nothingToStart() && fileExists(la.s.stackFile()) {
 		r.printAlreadyUp()
-		return nil
+		return r.forgetStoppedPorts()
 	}
 	// Ports first, before building or starting anything.
 	if err := r.checkPorts(); err != nil {
@@ -82,13 +85,17 @@ func (la launcher) up(ctx context.Context) (err error) {
 	if err := r.waitTemporal(ctx); err != nil {
 		return err
 	}
-	return r.writeStackFile(began)
+	if err := r.writeStackFile(began); err != nil {
+		return err
+	}
+	return r.forgetStoppedPorts()
 }
 
 // inspect finds what runs already and decides what this run starts.
 func (la launcher) inspect(ctx context.Context) (*upRun, error) {
 	s := la.s
-	r := &upRun{launcher: la, pgPort: s.ports.postgres}
+	// A server not running restarts where the stack file says it was.
+	r := &upRun{launcher: la, pgPort: infoPort(la.previousPorts(namePostgres), "port", s.ports.postgres)}
 	r.temporal, r.temporalUp = la.findOurs(nameTemporal, temporalIdentity(s))
 	r.ferret, r.ferretUp = la.findOurs(nameFerretDB, ferretDBIdentity(s))
 	pgUp := false
@@ -108,10 +115,17 @@ func (la launcher) inspect(ctx context.Context) (*upRun, error) {
 	r.toStart.ferret = s.extMongoURI == "" && !r.ferretUp
 	r.toStart.pg = !s.externalPostgres() && !pgUp
 
-	// A server not running has no info: its ports are the configured ones.
-	r.tPort = infoPort(r.temporal.info, "port", s.ports.temporal)
-	r.tUIPort = infoPort(r.temporal.info, "ui_port", s.ports.temporalUI)
-	r.fPort = infoPort(r.ferret.info, "port", s.ports.mongo)
+	tInfo, fInfo := r.temporal.info, r.ferret.info
+	if !r.temporalUp {
+		tInfo = la.previousPorts(nameTemporal)
+	}
+	if !r.ferretUp {
+		fInfo = la.previousPorts(nameFerretDB)
+	}
+	// Without a pid file or kept ports, the configured ports apply.
+	r.tPort = infoPort(tInfo, "port", s.ports.temporal)
+	r.tUIPort = infoPort(tInfo, "ui_port", s.ports.temporalUI)
+	r.fPort = infoPort(fInfo, "port", s.ports.mongo)
 	return r, nil
 }
 
@@ -129,6 +143,28 @@ func (r *upRun) printNotes() {
 	}
 	if r.s.extMongoURI != "" && r.ferretUp {
 		fmt.Fprintf(r.out, "FerretDB    note: the local one started earlier still runs (pid %d); `make down` stops it\n", r.ferret.pid)
+	}
+	r.printPortNotes()
+}
+
+// printPortNotes says when a server this run starts again keeps the port
+// the stack file publishes rather than the configured one.
+func (r *upRun) printPortNotes() {
+	p := r.s.ports
+	for _, n := range []struct {
+		title      string
+		starts     bool
+		port, conf int
+	}{
+		{"Temporal", r.toStart.temporal, r.tPort, p.temporal},
+		{"Temporal UI", r.toStart.temporal, r.tUIPort, p.temporalUI},
+		{"PostgreSQL", r.toStart.pg, r.pgPort, p.postgres},
+		{"FerretDB", r.toStart.ferret, r.fPort, p.mongo},
+	} {
+		if n.starts && n.port != n.conf {
+			fmt.Fprintf(r.out, "%-11s note: restarts on port %d, where the stack file has it, not on the configured %d; `make down` first to move it\n",
+				n.title, n.port, n.conf)
+		}
 	}
 }
 
@@ -167,15 +203,25 @@ func (r *upRun) checkPorts() error {
 	p := r.s.ports
 	var specs []portSpec
 	if r.toStart.temporal {
-		specs = append(specs, p.temporalSpec(), p.temporalUISpec())
+		specs = append(specs, p.temporalSpec().at(r.tPort), p.temporalUISpec().at(r.tUIPort))
 	}
 	if r.toStart.pg {
-		specs = append(specs, p.postgresSpec())
+		specs = append(specs, p.postgresSpec().at(r.pgPort))
 	}
 	if r.toStart.ferret {
-		specs = append(specs, p.mongoSpec())
+		specs = append(specs, p.mongoSpec().at(r.fPort))
 	}
 	return checkPortsFree(specs)
+}
+
+// forgetStoppedPorts removes the ports stop kept: every server runs now,
+// and its pid file records its ports.
+func (r *upRun) forgetStoppedPorts() error {
+	var errs []error
+	for _, name := range []string{nameTemporal, namePostgres, nameFerretDB} {
+		errs = append(errs, forgetPorts(r.s.runDir(), name))
+	}
+	return errors.Join(errs...)
 }
 
 // buildTools builds the binaries of the servers this run starts, when they

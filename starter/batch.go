@@ -10,6 +10,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sagaflow/sagaflow/internal/sagaclient"
+
 	"github.com/spf13/cobra"
 	"go.temporal.io/sdk/client"
 
@@ -200,7 +202,7 @@ func runOrder(ctx context.Context, tc client.Client, o *batchOrder) error {
 	if err != nil {
 		return err
 	}
-	out, err := waitOutcome(ctx, tc, p.OrderID, p.RunID)
+	out, err := sagaclient.Wait(ctx, tc, p.OrderID, p.RunID)
 	if err != nil {
 		return err
 	}
@@ -213,7 +215,7 @@ func runOrder(ctx context.Context, tc client.Client, o *batchOrder) error {
 func summarizeBatch(f batchFlags, orders []batchOrder, elapsed time.Duration) batchSummary {
 	s := batchSummary{Seed: f.seed, Count: len(orders), Concurrency: f.concurrency, FailShare: f.failShare,
 		ElapsedMS: elapsed.Milliseconds(), Outcomes: map[string]int{}, Orders: orders}
-	for _, k := range outcomeKinds {
+	for _, k := range sagaclient.Kinds {
 		s.Outcomes[k] = 0
 	}
 	ds := make([]time.Duration, 0, len(orders))
@@ -232,17 +234,17 @@ func writeBatchSummary(w io.Writer, s batchSummary) {
 	elapsed := time.Duration(s.ElapsedMS) * time.Millisecond
 	fmt.Fprintf(w, "\n%d orders in %s (%.1f orders/s), seed %d, concurrency %d, fail share %.2f\n",
 		s.Count, elapsed.Round(100*time.Millisecond), float64(s.Count)/max(elapsed.Seconds(), 0.001), s.Seed, s.Concurrency, s.FailShare)
-	other := s.Outcomes[outcomeCancelled] + s.Outcomes[outcomeCompensationFailed] + s.Outcomes[outcomeFailed]
+	other := s.Outcomes[sagaclient.Cancelled] + s.Outcomes[sagaclient.CompensationFailed] + s.Outcomes[sagaclient.Failed]
 	var otherParts []string
-	for _, k := range []string{outcomeCancelled, outcomeCompensationFailed, outcomeFailed} {
+	for _, k := range []string{sagaclient.Cancelled, sagaclient.CompensationFailed, sagaclient.Failed} {
 		if n := s.Outcomes[k]; n > 0 {
 			otherParts = append(otherParts, fmt.Sprintf("%s %d", k, n))
 		}
 	}
 	t := newTable(w, "OUTCOME", "ORDERS")
-	t.row(outcomeCompleted, fmt.Sprint(s.Outcomes[outcomeCompleted]))
-	t.row(outcomeCompensated, fmt.Sprint(s.Outcomes[outcomeCompensated]))
-	t.row(outcomeRejected, fmt.Sprint(s.Outcomes[outcomeRejected]))
+	t.row(sagaclient.Completed, fmt.Sprint(s.Outcomes[sagaclient.Completed]))
+	t.row(sagaclient.Compensated, fmt.Sprint(s.Outcomes[sagaclient.Compensated]))
+	t.row(sagaclient.Rejected, fmt.Sprint(s.Outcomes[sagaclient.Rejected]))
 	t.row("failed/other", strings.TrimSpace(fmt.Sprintf("%d %s", other, parenthesized(strings.Join(otherParts, ", ")))))
 	t.flush()
 	l := s.Latency

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/sagaflow/sagaflow/internal/sagaclient"
+
 	"github.com/spf13/cobra"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
@@ -21,7 +23,7 @@ type cancelled struct {
 	// Execution is Temporal's status of the run when cancel looked.
 	Execution string `json:"execution_status"`
 	// Outcome is how the saga ended, with --wait or when it had closed.
-	Outcome *outcome `json:"outcome,omitempty"`
+	Outcome *sagaclient.Outcome `json:"outcome,omitempty"`
 }
 
 func (c *cli) cancelCommand() *cobra.Command {
@@ -55,7 +57,7 @@ or it had already completed.`,
 					writeCancelled(c.out, r)
 					fmt.Fprintln(c.out, "waiting for the outcome...")
 				}
-				o, err := waitOutcome(ctx, tc, r.OrderID, r.RunID)
+				o, err := sagaclient.Wait(ctx, tc, r.OrderID, r.RunID)
 				if err != nil {
 					return err
 				}
@@ -66,7 +68,7 @@ or it had already completed.`,
 			} else if err := c.print(r, func(w io.Writer) { writeCancelled(w, r) }); err != nil {
 				return err
 			}
-			if r.Outcome != nil && r.Outcome.Kind == outcomeCompleted {
+			if r.Outcome != nil && r.Outcome.Kind == sagaclient.Completed {
 				return failedResult("order %s completed: it was not cancelled", r.OrderID)
 			}
 			return nil
@@ -98,7 +100,7 @@ func cancelSaga(ctx context.Context, tc client.Client, orderID string) (cancelle
 		}
 		// It closed between the two calls: report it as closed.
 	}
-	o, err := waitOutcome(ctx, tc, orderID, r.RunID)
+	o, err := sagaclient.Wait(ctx, tc, orderID, r.RunID)
 	if err != nil {
 		return r, err
 	}
@@ -111,6 +113,6 @@ func writeCancelled(w io.Writer, r cancelled) {
 		fmt.Fprintf(w, "cancellation requested for order %s (saga %s, run %s)\n", r.OrderID, r.WorkflowID, r.RunID)
 		return
 	}
-	fmt.Fprintf(w, "the saga of order %s has already closed (%s): nothing to cancel\n", r.OrderID, r.Outcome.status())
+	fmt.Fprintf(w, "the saga of order %s has already closed (%s): nothing to cancel\n", r.OrderID, r.Outcome.Status())
 	writeOutcome(w, *r.Outcome)
 }

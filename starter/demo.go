@@ -13,6 +13,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sagaflow/sagaflow/internal/sagaclient"
+
 	"github.com/spf13/cobra"
 	"go.temporal.io/sdk/client"
 
@@ -157,7 +159,7 @@ func planDemo(prefix string) []demoOrder {
 		}, false},
 		{"apac", "bob", []services.Item{{SKU: "SKU-3", Quantity: 1}}, func(in *workflows.OrderInput) scenario {
 			in.Demo = workflows.Demo{PauseBefore: workflows.StepCreateShipment, Pause: demoPause}
-			return scenario{Name: "cancelled mid-flight", Want: outcomeCancelled, WantStep: workflows.StepCreateShipment}
+			return scenario{Name: "cancelled mid-flight", Want: sagaclient.Cancelled, WantStep: workflows.StepCreateShipment}
 		}, true},
 	}
 	orders := make([]demoOrder, len(specs))
@@ -184,7 +186,7 @@ func (c *cli) waitDemo(ctx context.Context, tc client.Client, orders []demoOrder
 					return
 				}
 			}
-			out, err := waitOutcome(ctx, tc, o.OrderID, o.runID)
+			out, err := sagaclient.Wait(ctx, tc, o.OrderID, o.runID)
 			if err != nil {
 				errs[i] = err
 				return

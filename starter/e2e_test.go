@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sagaflow/sagaflow/internal/sagaclient"
+
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 
@@ -52,7 +54,7 @@ func newE2E(t *testing.T) *e2e {
 	}
 	t.Cleanup(tc.Close)
 	acts := &activities.Activities{Inventory: st.Inventory, Payments: st.Payments, Orders: st.Orders, Shipping: st.Shipping}
-	queues, err := workers.QueuesFor(workflows.Regions)
+	queues, err := workers.QueuesFor("", workflows.Regions)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,7 +122,7 @@ func TestEndToEnd(t *testing.T) {
 		if err := e.runJSON(&p, "place", "--order", order, "--customer", "alice", "--item", "SKU-1:2", "--region", "us", "--wait"); err != nil {
 			t.Fatal(err)
 		}
-		if !p.New || p.TaskQueue != "orders-us" || p.Outcome == nil || p.Outcome.Kind != outcomeCompleted ||
+		if !p.New || p.TaskQueue != "orders-us" || p.Outcome == nil || p.Outcome.Kind != sagaclient.Completed ||
 			p.Outcome.State.Status != workflows.StatusCompleted || p.Outcome.State.Total != 2500 {
 			t.Fatalf("placed %+v, outcome %+v", p, p.Outcome)
 		}
@@ -168,7 +170,7 @@ func TestEndToEnd(t *testing.T) {
 		if err := e.runJSON(&s, "status", order); err != nil {
 			t.Fatal(err)
 		}
-		if s.State.Status != workflows.StatusCompleted || len(s.State.Steps) != len(workflows.Steps) || s.Outcome != outcomeCompleted {
+		if s.State.Status != workflows.StatusCompleted || len(s.State.Steps) != len(workflows.Steps) || s.Outcome != sagaclient.Completed {
 			t.Fatalf("status %+v", s)
 		}
 		for _, st := range s.State.Steps {
@@ -215,7 +217,7 @@ func TestEndToEnd(t *testing.T) {
 		if err := e.runJSON(&r, "cancel", id, "--wait"); err != nil {
 			t.Fatal(err)
 		}
-		if !r.Requested || r.Outcome == nil || r.Outcome.Kind != outcomeCancelled || r.Outcome.State.Status != workflows.StatusCompensated ||
+		if !r.Requested || r.Outcome == nil || r.Outcome.Kind != sagaclient.Cancelled || r.Outcome.State.Status != workflows.StatusCompensated ||
 			r.Outcome.State.FailedStep != workflows.StepCreateShipment {
 			t.Fatalf("cancel: %+v, outcome %+v", r, r.Outcome)
 		}
@@ -252,7 +254,7 @@ func TestEndToEnd(t *testing.T) {
 			t.Errorf("latency %v", l)
 		}
 		for _, o := range s.Orders {
-			if !slices.Contains([]string{outcomeCompleted, outcomeCompensated, outcomeRejected}, o.Outcome) || !terminal(o.Status) {
+			if !slices.Contains([]string{sagaclient.Completed, sagaclient.Compensated, sagaclient.Rejected}, o.Outcome) || !terminal(o.Status) {
 				t.Errorf("order %s ended %s (%s)", o.OrderID, o.Outcome, o.Status)
 			}
 		}

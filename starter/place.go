@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sagaflow/sagaflow/internal/sagaclient"
+
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
@@ -38,7 +40,7 @@ type placed struct {
 	// Execution is Temporal's status of the run: Running, Completed, Failed, ...
 	Execution string `json:"execution_status"`
 	// Outcome is how the saga ended, with --wait.
-	Outcome *outcome `json:"outcome,omitempty"`
+	Outcome *sagaclient.Outcome `json:"outcome,omitempty"`
 }
 
 // placeFlags are the flags of place.
@@ -125,7 +127,7 @@ cancel the saga mid-flight.`,
 				writePlaced(c.out, p)
 				fmt.Fprintln(c.out, "waiting for the outcome...")
 			}
-			o, err := waitOutcome(ctx, tc, p.OrderID, p.RunID)
+			o, err := sagaclient.Wait(ctx, tc, p.OrderID, p.RunID)
 			if err != nil {
 				return err
 			}
@@ -133,7 +135,7 @@ cancel the saga mid-flight.`,
 			if err := c.print(p, func(w io.Writer) { writeOutcome(w, o) }); err != nil {
 				return err
 			}
-			if o.Kind != outcomeCompleted {
+			if o.Kind != sagaclient.Completed {
 				return failedResult("order %s did not complete: it ended %s", o.OrderID, o.Kind)
 			}
 			return nil

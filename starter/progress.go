@@ -8,6 +8,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sagaflow/sagaflow/internal/sagaclient"
+
 	"golang.org/x/term"
 )
 
@@ -98,7 +100,7 @@ func (p *progress) render(last bool) {
 // countsText renders the counts so far: "completed 30, compensated 12".
 func (p *progress) countsText() string {
 	var parts []string
-	for _, k := range outcomeKinds {
+	for _, k := range sagaclient.Kinds {
 		if n := p.counts[k]; n > 0 {
 			parts = append(parts, fmt.Sprintf("%s %d", k, n))
 		}

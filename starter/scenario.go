@@ -3,6 +3,8 @@ package main
 import (
 	"fmt"
 
+	"github.com/sagaflow/sagaflow/internal/sagaclient"
+
 	"github.com/sagaflow/sagaflow/services"
 	"github.com/sagaflow/sagaflow/workflows"
 )
@@ -19,7 +21,7 @@ type scenario struct {
 }
 
 // check returns "" when o is the outcome s wants, or what differs.
-func (s scenario) check(o outcome) string {
+func (s scenario) check(o sagaclient.Outcome) string {
 	if o.Kind == s.Want && o.State.FailedStep == s.WantStep {
 		return ""
 	}
@@ -37,39 +39,39 @@ func (s scenario) check(o outcome) string {
 // says, by a business rule of the seeded demo data or by a forced failure.
 
 func succeed(*workflows.OrderInput) scenario {
-	return scenario{Name: "success", Want: outcomeCompleted}
+	return scenario{Name: "success", Want: sagaclient.Completed}
 }
 
 // outOfStock asks for more SKU-LIMITED than was ever stocked, so it fails
 // however much earlier runs consumed.
 func outOfStock(in *workflows.OrderInput) scenario {
 	in.Items = []services.Item{{SKU: limitedSKU, Quantity: limitedStock() + 1}}
-	return scenario{Name: "out of stock", Want: outcomeCompensated, WantStep: workflows.StepReserveStock}
+	return scenario{Name: "out of stock", Want: sagaclient.Compensated, WantStep: workflows.StepReserveStock}
 }
 
 // insufficientFunds charges carol, who has 20.00, for 99.99.
 func insufficientFunds(in *workflows.OrderInput) scenario {
 	in.CustomerID = "carol"
 	in.Items = []services.Item{{SKU: "SKU-3", Quantity: 1}}
-	return scenario{Name: "insufficient funds", Want: outcomeCompensated, WantStep: workflows.StepChargePayment}
+	return scenario{Name: "insufficient funds", Want: sagaclient.Compensated, WantStep: workflows.StepChargePayment}
 }
 
 // unsupportedDestination ships to Antarctica, which shipping does not serve.
 func unsupportedDestination(in *workflows.OrderInput) scenario {
 	in.ShipTo = services.Address{Name: "Station Lead", Street: "1 Ice Shelf", City: "McMurdo", PostalCode: "00000", Country: "AQ"}
-	return scenario{Name: "unsupported destination", Want: outcomeCompensated, WantStep: workflows.StepCreateShipment}
+	return scenario{Name: "unsupported destination", Want: sagaclient.Compensated, WantStep: workflows.StepCreateShipment}
 }
 
 // unknownSKU prices an item no catalog holds: rejected before any change.
 func unknownSKU(in *workflows.OrderInput) scenario {
 	in.Items = []services.Item{{SKU: "SKU-UNKNOWN", Quantity: 1}}
-	return scenario{Name: "unknown SKU", Want: outcomeRejected, WantStep: workflows.StepPriceOrder}
+	return scenario{Name: "unknown SKU", Want: sagaclient.Rejected, WantStep: workflows.StepPriceOrder}
 }
 
 // forcedFailure forces a business failure at step.
 func forcedFailure(in *workflows.OrderInput, step string) scenario {
 	in.Demo.FailAt = step
-	return scenario{Name: "forced failure at " + step, Want: outcomeCompensated, WantStep: step}
+	return scenario{Name: "forced failure at " + step, Want: sagaclient.Compensated, WantStep: step}
 }
 
 // placedOrder is one planned order and how it ended, as batch and demo
@@ -89,7 +91,7 @@ type placedOrder struct {
 }
 
 // record stores how the order ended and checks it against its scenario.
-func (o *placedOrder) record(out outcome) {
-	o.Outcome, o.Status, o.FailedStep = out.Kind, out.status(), out.State.FailedStep
+func (o *placedOrder) record(out sagaclient.Outcome) {
+	o.Outcome, o.Status, o.FailedStep = out.Kind, out.Status(), out.State.FailedStep
 	o.Unexpected = o.check(out)
 }

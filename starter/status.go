@@ -7,6 +7,8 @@ import (
 	"io"
 	"time"
 
+	"github.com/sagaflow/sagaflow/internal/sagaclient"
+
 	"github.com/spf13/cobra"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
@@ -76,12 +78,12 @@ func readStatus(ctx context.Context, tc client.Client, orderID string) (sagaStat
 		StartedAt:  info.GetStartTime().AsTime(),
 	}
 	if !isRunning(d) {
-		o, err := waitOutcome(ctx, tc, orderID, s.RunID)
+		o, err := sagaclient.Wait(ctx, tc, orderID, s.RunID)
 		if err != nil {
 			return s, err
 		}
 		s.Outcome = o.Kind
-		if o.hasState() {
+		if o.HasState() {
 			s.State = o.State
 			return s, nil
 		}

@@ -3,15 +3,18 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
+	"go.temporal.io/sdk/interceptor"
 	"go.uber.org/zap"
 
 	"github.com/sagaflow/sagaflow/activities"
 	"github.com/sagaflow/sagaflow/config"
+	"github.com/sagaflow/sagaflow/internal/faults"
 	"github.com/sagaflow/sagaflow/internal/logging"
 	"github.com/sagaflow/sagaflow/internal/stores"
 	"github.com/sagaflow/sagaflow/internal/temporalclient"
@@ -27,6 +30,8 @@ type settings struct {
 	logFormat   string
 	logLevel    string
 	stopTimeout time.Duration
+	faults      string
+	queuePrefix string
 	// envErr reports a malformed numeric environment variable.
 	envErr error
 }
@@ -37,6 +42,7 @@ func command(cfg config.Config, getenv func(string) string) *cobra.Command {
 		logFormat:   envOr(getenv, "SAGAFLOW_LOG_FORMAT", logging.FormatAuto),
 		logLevel:    envOr(getenv, "SAGAFLOW_LOG_LEVEL", "info"),
 		stopTimeout: 10 * time.Second,
+		faults:      getenv("SAGAFLOW_FAULTS"),
 	}
 	s.concurrency, s.envErr = envInt(getenv, "SAGAFLOW_CONCURRENCY", 64, s.envErr)
 	s.pgMaxConns, s.envErr = envInt(getenv, "SAGAFLOW_PG_MAX_CONNS", 20, s.envErr)
@@ -71,6 +77,9 @@ Each flag below can also be set by the environment variable in brackets.`,
 	f.StringVar(&s.logFormat, "log-format", s.logFormat, "auto (console on a terminal, JSON otherwise), console or json [SAGAFLOW_LOG_FORMAT]")
 	f.StringVar(&s.logLevel, "log-level", s.logLevel, "debug, info, warn or error [SAGAFLOW_LOG_LEVEL]")
 	f.DurationVar(&s.stopTimeout, "stop-timeout", s.stopTimeout, "how long a stop waits for running activities")
+	f.StringVar(&s.queuePrefix, "task-queue-prefix", "", "serve the task queues <prefix><region> instead of orders-<region> (fault-injection runs use their own)")
+	f.StringVar(&s.faults, "faults", s.faults, "fault injection for fault-injection runs, off by default: \"ambiguous=P,before=P,latency=D,seed=N\" "+
+		"(P: probability that an activity commits and then reports an error / fails before it runs; D: max latency added) [SAGAFLOW_FAULTS]")
 	return cmd
 }
 
@@ -84,12 +93,21 @@ func run(ctx context.Context, cfg config.Config, s settings) error {
 	}
 	defer log.Sync() //nolint:errcheck // nothing to do if stderr is gone
 	regions := strings.Split(s.regions, ",")
-	queues, err := workers.QueuesFor(regions)
+	queues, err := workers.QueuesFor(s.queuePrefix, regions)
 	if err != nil {
 		return err
 	}
 	if s.concurrency < 1 || s.pgMaxConns < 1 {
 		return fmt.Errorf("--concurrency and --pg-max-conns must be at least 1")
+	}
+	faultCfg, err := faults.Parse(s.faults)
+	if err != nil {
+		return err
+	}
+	var interceptors []interceptor.WorkerInterceptor
+	if faultCfg.Enabled() {
+		log.Warn("FAULT INJECTION ON: activities will fail on purpose", zap.String("faults", faultCfg.String()))
+		interceptors = append(interceptors, faultCfg.Interceptor(log, uint64(os.Getpid())))
 	}
 	st, err := stores.Open(ctx, cfg, stores.Options{MaxConns: int32(s.pgMaxConns)})
 	if err != nil {
@@ -103,11 +121,13 @@ func run(ctx context.Context, cfg config.Config, s settings) error {
 	}
 	defer c.Close()
 	acts := &activities.Activities{Inventory: st.Inventory, Payments: st.Payments, Orders: st.Orders, Shipping: st.Shipping}
-	pool, err := workers.Start(c, acts, queues, workers.Options{Concurrency: s.concurrency, StopTimeout: s.stopTimeout})
+	pool, err := workers.Start(c, acts, queues, workers.Options{
+		Concurrency: s.concurrency, StopTimeout: s.stopTimeout, Interceptors: interceptors,
+	})
 	if err != nil {
 		return err
 	}
-	log.Info("worker running", zap.Strings("regions", regions), zap.String("temporal", cfg.TemporalAddress),
+	log.Info("worker running", zap.Strings("task_queues", queues), zap.String("temporal", cfg.TemporalAddress),
 		zap.String("namespace", cfg.TemporalNamespace), zap.Int("concurrency", s.concurrency))
 	<-ctx.Done()
 	log.Info("stopping: letting running activities finish", zap.Duration("timeout", s.stopTimeout))

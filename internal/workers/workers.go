@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/interceptor"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
@@ -22,6 +23,8 @@ type Options struct {
 	Concurrency int
 	// StopTimeout is how long Stop lets running activities finish.
 	StopTimeout time.Duration
+	// Interceptors wrap every activity and workflow (the fault layer, say).
+	Interceptors []interceptor.WorkerInterceptor
 }
 
 // Register registers the order saga and its activities on r.
@@ -34,7 +37,10 @@ func Register(r worker.Registry, acts *activities.Activities) {
 type Pool struct{ workers []worker.Worker }
 
 // QueuesFor returns the task queues of regions, refusing unknown regions.
-func QueuesFor(regions []string) ([]string, error) {
+// prefix is "" for the regions' own queues (workflows.TaskQueue), or a
+// prefix that gives a separate set of queues (prefix + region), such as a
+// fault-injection run's.
+func QueuesFor(prefix string, regions []string) ([]string, error) {
 	if len(regions) == 0 {
 		return nil, fmt.Errorf("no region to serve: want one or more of %v", workflows.Regions)
 	}
@@ -44,6 +50,9 @@ func QueuesFor(regions []string) ([]string, error) {
 			return nil, fmt.Errorf("unknown region %q: want one or more of %v", region, workflows.Regions)
 		}
 		queues[i] = workflows.TaskQueue(region)
+		if prefix != "" {
+			queues[i] = prefix + region
+		}
 	}
 	return queues, nil
 }
@@ -57,6 +66,7 @@ func Start(c client.Client, acts *activities.Activities, queues []string, opts O
 			MaxConcurrentActivityExecutionSize:     opts.Concurrency,
 			MaxConcurrentWorkflowTaskExecutionSize: opts.Concurrency,
 			WorkerStopTimeout:                      opts.StopTimeout,
+			Interceptors:                           opts.Interceptors,
 		})
 		Register(w, acts)
 		if err := w.Start(); err != nil {

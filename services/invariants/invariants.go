@@ -18,6 +18,7 @@ import (
 	"github.com/sagaflow/sagaflow/services/inventory"
 	"github.com/sagaflow/sagaflow/services/orders"
 	"github.com/sagaflow/sagaflow/services/payments"
+	"github.com/sagaflow/sagaflow/services/pgstore"
 	"github.com/sagaflow/sagaflow/services/shipping"
 )
 
@@ -58,11 +59,19 @@ type Report struct {
 	MoneyBreaches []payments.AccountAudit `json:"money_breaches"`
 	// Disagreements are sagas whose stores contradict their outcome.
 	Disagreements []Disagreement `json:"disagreements"`
+	// DuplicateEffects are effects applied more than once for one saga.
+	DuplicateEffects []DuplicateEffect `json:"duplicate_effects"`
+}
+
+// DuplicateEffect is one effect applied more than once for one saga.
+type DuplicateEffect struct {
+	Store string `json:"store"`
+	pgstore.DuplicateEvent
 }
 
 // Breaches is the number of conservation breaches and disagreements.
 func (r Report) Breaches() int {
-	return len(r.StockBreaches) + len(r.MoneyBreaches) + len(r.Disagreements)
+	return len(r.StockBreaches) + len(r.MoneyBreaches) + len(r.Disagreements) + len(r.DuplicateEffects)
 }
 
 // String is a short human summary.
@@ -70,14 +79,17 @@ func (r Report) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "checked %d SKUs, %d accounts, %d sagas (%d confirmed, %d cancelled, %d in flight)\n",
 		r.SKUs, r.Accounts, r.Sagas, r.Confirmed, r.Cancelled, r.InFlight)
-	fmt.Fprintf(&b, "stock breaches: %d, money breaches: %d, orders whose stores disagree: %d\n",
-		len(r.StockBreaches), len(r.MoneyBreaches), len(r.Disagreements))
+	fmt.Fprintf(&b, "stock breaches: %d, money breaches: %d, orders whose stores disagree: %d, duplicate effects: %d\n",
+		len(r.StockBreaches), len(r.MoneyBreaches), len(r.Disagreements), len(r.DuplicateEffects))
 	for _, s := range r.StockBreaches {
 		fmt.Fprintf(&b, "  SKU %s: total %d, available %d, reserved %d, reserved per ledger %d\n",
 			s.SKU, s.Total, s.Available, s.Reserved, s.LedgerReserved)
 	}
 	for _, a := range r.MoneyBreaches {
 		fmt.Fprintf(&b, "  account %s: credited %d, balance %d, captured %d\n", a.CustomerID, a.Credited, a.Balance, a.Captured)
+	}
+	for _, d := range r.DuplicateEffects {
+		fmt.Fprintf(&b, "  %s: saga %s has %d %s effects\n", d.Store, d.SagaID, d.Count, d.Kind)
 	}
 	for _, d := range r.Disagreements {
 		fmt.Fprintf(&b, "  order %s (saga %s, %s): %s\n", d.OrderID, d.SagaID, d.OrderStatus, strings.Join(d.Problems, "; "))
@@ -88,14 +100,15 @@ func (r Report) String() string {
 // Check reads all four stores and returns the report. An error means a
 // store could not be read, not that an invariant broke.
 func Check(ctx context.Context, st Stores, opts Options) (Report, error) {
-	skus, reservations, err := st.Inventory.Audit(ctx)
+	inv, err := st.Inventory.Audit(ctx)
 	if err != nil {
 		return Report{}, err
 	}
-	accounts, pays, err := st.Payments.Audit(ctx)
+	pay, err := st.Payments.Audit(ctx)
 	if err != nil {
 		return Report{}, err
 	}
+	skus, reservations, accounts, pays := inv.SKUs, inv.Reservations, pay.Accounts, pay.Payments
 	orderDocs, err := st.Orders.All(ctx)
 	if err != nil {
 		return Report{}, err
@@ -105,6 +118,12 @@ func Check(ctx context.Context, st Stores, opts Options) (Report, error) {
 		return Report{}, err
 	}
 	r := Report{SKUs: len(skus), Accounts: len(accounts)}
+	for _, d := range inv.Duplicates {
+		r.DuplicateEffects = append(r.DuplicateEffects, DuplicateEffect{Store: "inventory", DuplicateEvent: d})
+	}
+	for _, d := range pay.Duplicates {
+		r.DuplicateEffects = append(r.DuplicateEffects, DuplicateEffect{Store: "payments", DuplicateEvent: d})
+	}
 	for _, s := range skus {
 		if !s.Balanced() {
 			r.StockBreaches = append(r.StockBreaches, s)

@@ -163,3 +163,23 @@ func TestReservedCounterMustMatchLedger(t *testing.T) {
 		t.Fatalf("report:\n%s", r)
 	}
 }
+
+func TestEffectAppliedTwiceIsADuplicate(t *testing.T) {
+	f := setup(t)
+	f.run("saga-1", "o1", false)
+	// The charge applied a second time, as a broken barrier would: the money
+	// and the event log both show it.
+	if _, err := f.payPool.Exec(f.ctx, `
+		UPDATE accounts SET balance = balance - 200 WHERE customer_id = 'alice';
+		INSERT INTO events (saga_id, order_id, kind, detail) VALUES ('saga-1', 'o1', 'PaymentCaptured', '{}')`); err != nil {
+		t.Fatal(err)
+	}
+	r := f.check(true)
+	if len(r.DuplicateEffects) != 1 || r.DuplicateEffects[0].SagaID != "saga-1" || r.DuplicateEffects[0].Kind != "PaymentCaptured" ||
+		r.DuplicateEffects[0].Count != 2 || r.DuplicateEffects[0].Store != "payments" {
+		t.Fatalf("duplicates: %+v", r.DuplicateEffects)
+	}
+	if len(r.MoneyBreaches) != 1 {
+		t.Fatalf("money breaches: %+v", r.MoneyBreaches)
+	}
+}

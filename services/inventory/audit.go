@@ -7,6 +7,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/sagaflow/sagaflow/services"
+	"github.com/sagaflow/sagaflow/services/pgstore"
 )
 
 // SKUAudit is one SKU's counters next to its ledger.
@@ -31,12 +32,21 @@ type Reservation struct {
 	Freed   []services.Item `json:"released"` // lines released
 }
 
-// Audit reads every SKU with its ledger total, and every saga's
-// reservation, in one repeatable-read snapshot.
-func (s *Service) Audit(ctx context.Context) ([]SKUAudit, map[string]*Reservation, error) {
+// Audit is what the inventory store holds, as the invariant checker reads it.
+type Audit struct {
+	SKUs []SKUAudit
+	// Reservations are keyed by saga id.
+	Reservations map[string]*Reservation
+	// Duplicates are effects recorded twice for one saga.
+	Duplicates []pgstore.DuplicateEvent
+}
+
+// Audit reads every SKU with its ledger total, every saga's reservation and
+// every duplicated effect, in one repeatable-read snapshot.
+func (s *Service) Audit(ctx context.Context) (Audit, error) {
 	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 	if err != nil {
-		return nil, nil, fmt.Errorf("inventory audit: begin: %w", err)
+		return Audit{}, fmt.Errorf("inventory audit: begin: %w", err)
 	}
 	defer tx.Rollback(ctx) //nolint:errcheck // read-only
 	rows, err := tx.Query(ctx, `
@@ -44,7 +54,7 @@ func (s *Service) Audit(ctx context.Context) ([]SKUAudit, map[string]*Reservatio
 		       COALESCE((SELECT sum(r.quantity) FROM reservations r WHERE r.sku = s.sku AND r.status = 'reserved'), 0)::bigint
 		FROM stock s ORDER BY s.sku`)
 	if err != nil {
-		return nil, nil, fmt.Errorf("inventory audit: read stock: %w", err)
+		return Audit{}, fmt.Errorf("inventory audit: read stock: %w", err)
 	}
 	skus, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (SKUAudit, error) {
 		var a SKUAudit
@@ -52,11 +62,11 @@ func (s *Service) Audit(ctx context.Context) ([]SKUAudit, map[string]*Reservatio
 		return a, err
 	})
 	if err != nil {
-		return nil, nil, fmt.Errorf("inventory audit: read stock: %w", err)
+		return Audit{}, fmt.Errorf("inventory audit: read stock: %w", err)
 	}
 	rows, err = tx.Query(ctx, `SELECT saga_id, order_id, sku, quantity, status FROM reservations ORDER BY saga_id, sku`)
 	if err != nil {
-		return nil, nil, fmt.Errorf("inventory audit: read reservations: %w", err)
+		return Audit{}, fmt.Errorf("inventory audit: read reservations: %w", err)
 	}
 	defer rows.Close()
 	res := map[string]*Reservation{}
@@ -64,7 +74,7 @@ func (s *Service) Audit(ctx context.Context) ([]SKUAudit, map[string]*Reservatio
 		var sagaID, orderID, status string
 		var it services.Item
 		if err := rows.Scan(&sagaID, &orderID, &it.SKU, &it.Quantity, &status); err != nil {
-			return nil, nil, fmt.Errorf("inventory audit: read reservations: %w", err)
+			return Audit{}, fmt.Errorf("inventory audit: read reservations: %w", err)
 		}
 		r := res[sagaID]
 		if r == nil {
@@ -78,7 +88,12 @@ func (s *Service) Audit(ctx context.Context) ([]SKUAudit, map[string]*Reservatio
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return nil, nil, fmt.Errorf("inventory audit: read reservations: %w", err)
+		return Audit{}, fmt.Errorf("inventory audit: read reservations: %w", err)
 	}
-	return skus, res, nil
+	rows.Close()
+	dups, err := pgstore.DuplicateEvents(ctx, tx)
+	if err != nil {
+		return Audit{}, fmt.Errorf("inventory audit: %w", err)
+	}
+	return Audit{SKUs: skus, Reservations: res, Duplicates: dups}, nil
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/sagaflow/sagaflow/services/pgstore"
 )
 
 // AccountAudit is one account's counters next to its payments.
@@ -30,12 +32,21 @@ type Payment struct {
 	Status string `json:"status"`
 }
 
-// Audit reads every account with the sum of its captured payments, and
-// every saga's payment, in one repeatable-read snapshot.
-func (s *Service) Audit(ctx context.Context) ([]AccountAudit, map[string]Payment, error) {
+// Audit is what the payments store holds, as the invariant checker reads it.
+type Audit struct {
+	Accounts []AccountAudit
+	// Payments are keyed by saga id.
+	Payments map[string]Payment
+	// Duplicates are effects recorded twice for one saga.
+	Duplicates []pgstore.DuplicateEvent
+}
+
+// Audit reads every account with the sum of its captured payments, every
+// saga's payment and every duplicated effect, in one repeatable-read snapshot.
+func (s *Service) Audit(ctx context.Context) (Audit, error) {
 	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 	if err != nil {
-		return nil, nil, fmt.Errorf("payments audit: begin: %w", err)
+		return Audit{}, fmt.Errorf("payments audit: begin: %w", err)
 	}
 	defer tx.Rollback(ctx) //nolint:errcheck // read-only
 	rows, err := tx.Query(ctx, `
@@ -43,7 +54,7 @@ func (s *Service) Audit(ctx context.Context) ([]AccountAudit, map[string]Payment
 		       COALESCE((SELECT sum(p.amount) FROM payments p WHERE p.customer_id = a.customer_id AND p.status = 'captured'), 0)::bigint
 		FROM accounts a ORDER BY a.customer_id`)
 	if err != nil {
-		return nil, nil, fmt.Errorf("payments audit: read accounts: %w", err)
+		return Audit{}, fmt.Errorf("payments audit: read accounts: %w", err)
 	}
 	accounts, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (AccountAudit, error) {
 		var a AccountAudit
@@ -51,19 +62,23 @@ func (s *Service) Audit(ctx context.Context) ([]AccountAudit, map[string]Payment
 		return a, err
 	})
 	if err != nil {
-		return nil, nil, fmt.Errorf("payments audit: read accounts: %w", err)
+		return Audit{}, fmt.Errorf("payments audit: read accounts: %w", err)
 	}
 	rows, err = tx.Query(ctx, `SELECT saga_id, order_id, customer_id, amount, status FROM payments`)
 	if err != nil {
-		return nil, nil, fmt.Errorf("payments audit: read payments: %w", err)
+		return Audit{}, fmt.Errorf("payments audit: read payments: %w", err)
 	}
 	list, err := pgx.CollectRows(rows, pgx.RowToStructByPos[Payment])
 	if err != nil {
-		return nil, nil, fmt.Errorf("payments audit: read payments: %w", err)
+		return Audit{}, fmt.Errorf("payments audit: read payments: %w", err)
 	}
 	bySaga := make(map[string]Payment, len(list))
 	for _, p := range list {
 		bySaga[p.SagaID] = p
 	}
-	return accounts, bySaga, nil
+	dups, err := pgstore.DuplicateEvents(ctx, tx)
+	if err != nil {
+		return Audit{}, fmt.Errorf("payments audit: %w", err)
+	}
+	return Audit{Accounts: accounts, Payments: bySaga, Duplicates: dups}, nil
 }
