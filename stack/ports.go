@@ -60,6 +60,13 @@ func (s portSpec) at(port int) portSpec {
 	return s
 }
 
+// kept returns s for a server restarting on the port the stack file
+// publishes, which no variable moves.
+func (s portSpec) kept() portSpec {
+	s.envVar = ""
+	return s
+}
+
 // parsePorts reads the defaults and their overrides.
 func parsePorts(getenv func(string) string) (ports, error) {
 	var p ports
@@ -131,6 +138,10 @@ func checkPortFree(s portSpec) error {
 
 // portInUseError is the one-line message for a taken port.
 func portInUseError(s portSpec) error {
-	return fmt.Errorf("port %d (%s) is already in use: stop what holds it (see `ss -ltnp 'sport = :%d'`), or set %s to a free port",
-		s.port, s.purpose, s.port, s.envVar)
+	fix := "or set " + s.envVar + " to a free port"
+	if s.envVar == "" {
+		fix = "or run `make down` first: the stack file publishes this port, so the server restarts on it"
+	}
+	return fmt.Errorf("port %d (%s) is already in use: stop what holds it (see `ss -ltnp 'sport = :%d'`), %s",
+		s.port, s.purpose, s.port, fix)
 }

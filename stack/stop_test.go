@@ -130,3 +130,16 @@ func TestOnAddress(t *testing.T) {
 		}
 	}
 }
+
+// A server restarting on the port the stack file publishes cannot be moved
+// by its variable: the message says so instead of naming it.
+func TestPortInUseErrorForAKeptPort(t *testing.T) {
+	spec := ports{temporal: 7233}.temporalSpec().at(7300).kept()
+	msg := portInUseError(spec).Error()
+	if !strings.Contains(msg, "7300") || strings.Contains(msg, envTemporalPort) || !strings.Contains(msg, "make down") {
+		t.Errorf("got %q", msg)
+	}
+	if strings.Contains(msg, "\n") {
+		t.Errorf("message %q is not one line", msg)
+	}
+}

@@ -20,8 +20,9 @@ type upRun struct {
 	pg                   pgLayout // our cluster; unset when PostgreSQL is external
 	pgPort, pgPID        int      // the running postmaster's, or the configured port
 
-	// What this run starts.
-	toStart struct{ temporal, ferret, pg bool }
+	// What this run starts, and which of those restart on the ports the
+	// stack file publishes (stopped by stop, or died).
+	toStart, kept struct{ temporal, ferret, pg bool }
 
 	tPort, tUIPort, fPort    int // ours: the running servers' ports, else the configured ones
 	temporalBin, ferretBin   string
@@ -95,7 +96,9 @@ func (la launcher) up(ctx context.Context) (err error) {
 func (la launcher) inspect(ctx context.Context) (*upRun, error) {
 	s := la.s
 	// A server not running restarts where the stack file says it was.
-	r := &upRun{launcher: la, pgPort: infoPort(la.previousPorts(namePostgres), "port", s.ports.postgres)}
+	pgPrev := la.previousPorts(namePostgres)
+	r := &upRun{launcher: la, pgPort: infoPort(pgPrev, "port", s.ports.postgres)}
+	r.kept.pg = pgPrev != nil
 	r.temporal, r.temporalUp = la.findOurs(nameTemporal, temporalIdentity(s))
 	r.ferret, r.ferretUp = la.findOurs(nameFerretDB, ferretDBIdentity(s))
 	pgUp := false
@@ -118,9 +121,11 @@ func (la launcher) inspect(ctx context.Context) (*upRun, error) {
 	tInfo, fInfo := r.temporal.info, r.ferret.info
 	if !r.temporalUp {
 		tInfo = la.previousPorts(nameTemporal)
+		r.kept.temporal = tInfo != nil
 	}
 	if !r.ferretUp {
 		fInfo = la.previousPorts(nameFerretDB)
+		r.kept.ferret = fInfo != nil
 	}
 	// Without a pid file or kept ports, the configured ports apply.
 	r.tPort = infoPort(tInfo, "port", s.ports.temporal)
@@ -202,15 +207,19 @@ func (r *upRun) printAlreadyUp() {
 func (r *upRun) checkPorts() error {
 	p := r.s.ports
 	var specs []portSpec
-	if r.toStart.temporal {
-		specs = append(specs, p.temporalSpec().at(r.tPort), p.temporalUISpec().at(r.tUIPort))
+	add := func(start, kept bool, spec portSpec) {
+		if !start {
+			return
+		}
+		if kept {
+			spec = spec.kept()
+		}
+		specs = append(specs, spec)
 	}
-	if r.toStart.pg {
-		specs = append(specs, p.postgresSpec().at(r.pgPort))
-	}
-	if r.toStart.ferret {
-		specs = append(specs, p.mongoSpec().at(r.fPort))
-	}
+	add(r.toStart.temporal, r.kept.temporal, p.temporalSpec().at(r.tPort))
+	add(r.toStart.temporal, r.kept.temporal, p.temporalUISpec().at(r.tUIPort))
+	add(r.toStart.pg, r.kept.pg, p.postgresSpec().at(r.pgPort))
+	add(r.toStart.ferret, r.kept.ferret, p.mongoSpec().at(r.fPort))
 	return checkPortsFree(specs)
 }
 

@@ -1,0 +1,171 @@
+package chaos
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"slices"
+	"strings"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	historypb "go.temporal.io/api/history/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/sagaflow/sagaflow/services/invariants"
+	"github.com/sagaflow/sagaflow/workflows"
+)
+
+// Verdict is the judgement of a run: what broke, as numbers and names.
+type Verdict struct {
+	Sagas int `json:"sagas"`
+	// NotTerminal are orders whose saga had not ended when the run gave up
+	// waiting; UnknownToVisibility are orders Temporal's visibility store
+	// does not list. Both are lost orders.
+	NotTerminal         []string `json:"not_terminal"`
+	UnknownToVisibility []string `json:"unknown_to_visibility"`
+	// Invariants is the checker's report over all four stores, at rest.
+	Invariants invariants.Report `json:"invariants"`
+	// Replayed counts histories replayed; ReplayFailures are the orders
+	// whose history the current workflow code does not replay.
+	Replayed       int      `json:"replayed"`
+	ReplayFailures []string `json:"replay_failures"`
+}
+
+// Lost is the number of lost orders.
+func (v Verdict) Lost() int { return len(v.NotTerminal) + len(v.UnknownToVisibility) }
+
+// Breaches is the number of things wrong: lost orders, invariant breaches
+// (duplicate effects included) and histories that do not replay.
+func (v Verdict) Breaches() int { return v.Lost() + v.Invariants.Breaches() + len(v.ReplayFailures) }
+
+// Judge examines the sagas of orderIDs: every one must have ended and be
+// listed by visibility (which it polls for up to visibilityWait, as it is
+// eventually consistent), the stores must keep every invariant at rest, and
+// every history must replay.
+func Judge(ctx context.Context, c client.Client, st invariants.Stores, orderIDs []string, visibilityWait time.Duration) (Verdict, error) {
+	v := Verdict{Sagas: len(orderIDs)}
+	for _, id := range orderIDs {
+		running, err := isRunning(ctx, c, workflows.WorkflowID(id))
+		if err != nil {
+			return v, err
+		}
+		if running {
+			v.NotTerminal = append(v.NotTerminal, id)
+		}
+	}
+	missing, err := unlisted(ctx, c, orderIDs, visibilityWait)
+	if err != nil {
+		return v, err
+	}
+	v.UnknownToVisibility = missing
+	if v.Invariants, err = invariants.Check(ctx, st, invariants.Options{Quiet: true}); err != nil {
+		return v, err
+	}
+	replayer := worker.NewWorkflowReplayer()
+	replayer.RegisterWorkflowWithOptions(workflows.OrderSaga, workflow.RegisterOptions{Name: "OrderSaga"})
+	logger := log.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	for _, id := range orderIDs {
+		h, err := history(ctx, c, workflows.WorkflowID(id))
+		var notFound *serviceerror.NotFound
+		if errors.As(err, &notFound) {
+			continue // unknown to Temporal: counted as lost above
+		}
+		if err != nil {
+			return v, err
+		}
+		v.Replayed++
+		if err := replayer.ReplayWorkflowHistory(logger, h); err != nil {
+			v.ReplayFailures = append(v.ReplayFailures, fmt.Sprintf("%s: %v", id, err))
+		}
+	}
+	return v, nil
+}
+
+// isRunning reports whether the latest run of a workflow is still running;
+// a workflow Temporal does not know is not running (visibility counts it).
+func isRunning(ctx context.Context, c client.Client, workflowID string) (bool, error) {
+	d, err := c.DescribeWorkflowExecution(ctx, workflowID, "")
+	var notFound *serviceerror.NotFound
+	if errors.As(err, &notFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("describe %s: %w", workflowID, err)
+	}
+	return d.GetWorkflowExecutionInfo().GetStatus() == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING, nil
+}
+
+// unlisted returns the orders visibility does not list, polling until all
+// are listed or wait has passed.
+func unlisted(ctx context.Context, c client.Client, orderIDs []string, wait time.Duration) ([]string, error) {
+	prefix := commonPrefix(orderIDs)
+	deadline := time.Now().Add(wait)
+	for {
+		listed := map[string]bool{}
+		var token []byte
+		for {
+			resp, err := c.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
+				Query:         fmt.Sprintf("WorkflowId STARTS_WITH %q", workflows.WorkflowID(prefix)),
+				PageSize:      1000,
+				NextPageToken: token,
+			})
+			if err != nil {
+				return nil, fmt.Errorf("list sagas: %w", err)
+			}
+			for _, e := range resp.GetExecutions() {
+				if id, ok := workflows.OrderIDFromWorkflowID(e.GetExecution().GetWorkflowId()); ok {
+					listed[id] = true
+				}
+			}
+			if token = resp.GetNextPageToken(); len(token) == 0 {
+				break
+			}
+		}
+		var missing []string
+		for _, id := range orderIDs {
+			if !listed[id] {
+				missing = append(missing, id)
+			}
+		}
+		if len(missing) == 0 || time.Now().After(deadline) {
+			return missing, nil
+		}
+		if !pause(ctx) {
+			return missing, ctx.Err()
+		}
+	}
+}
+
+// commonPrefix is the longest prefix the ids share.
+func commonPrefix(ids []string) string {
+	if len(ids) == 0 {
+		return ""
+	}
+	p := slices.Min(ids)
+	last := slices.Max(ids)
+	for !strings.HasPrefix(last, p) {
+		p = p[:len(p)-1]
+	}
+	return p
+}
+
+func history(ctx context.Context, c client.Client, workflowID string) (*historypb.History, error) {
+	it := c.GetWorkflowHistory(ctx, workflowID, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	h := &historypb.History{}
+	for it.HasNext() {
+		ev, err := it.Next()
+		if err != nil {
+			return nil, err
+		}
+		h.Events = append(h.Events, ev)
+	}
+	return h, nil
+}
