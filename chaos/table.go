@@ -27,7 +27,7 @@ func writeTable(w io.Writer, rep chaos.Report) {
 	fmt.Fprintf(tw, "histories replayed\t%d of %d\t(%d failed)\n", v.Replayed-len(v.ReplayFailures), v.Sagas, len(v.ReplayFailures))
 	fmt.Fprintln(tw, "\t\t")
 	fmt.Fprintf(tw, "sagas run\t%d\t(%s)\n", f.Orders, outcomes(f))
-	fmt.Fprintf(tw, "worker SIGKILLs / SIGTERMs\t%d / %d\t\n", f.Kills, f.Terms)
+	fmt.Fprintf(tw, "worker SIGKILLs / SIGTERMs\t%d / %d\t(%d exits on their own, restarted)\n", f.Kills, f.Terms, f.WorkerExits)
 	fmt.Fprintf(tw, "PostgreSQL / FerretDB outages\t%d / %d\t\n", f.PostgresOutages, f.MongoOutages)
 	fmt.Fprintf(tw, "Temporal restarts\t%d\t\n", f.TemporalRestarts)
 	fmt.Fprintf(tw, "ambiguous commits injected\t%d\t(and %d failures before commit)\n", f.AmbiguousCommits, f.FailuresBeforeCommit)

@@ -109,7 +109,7 @@ func run(ctx context.Context, cfg config.Config, s settings) error {
 		log.Warn("FAULT INJECTION ON: activities will fail on purpose", zap.String("faults", faultCfg.String()))
 		interceptors = append(interceptors, faultCfg.Interceptor(log, uint64(os.Getpid())))
 	}
-	st, err := stores.Open(ctx, cfg, stores.Options{MaxConns: int32(s.pgMaxConns)})
+	st, err := openStores(ctx, cfg, stores.Options{MaxConns: int32(s.pgMaxConns)}, log)
 	if err != nil {
 		return err
 	}
@@ -158,4 +158,30 @@ func envInt(getenv func(string) string, key string, def int, prev error) (int, e
 		return def, prev
 	}
 	return v, prev
+}
+
+// storesWait bounds how long a starting worker waits for its databases: a
+// worker restarted during a database outage waits for the database instead
+// of exiting.
+const storesWait = time.Minute
+
+// openStores opens the stores, trying again until they answer or storesWait
+// has passed.
+func openStores(ctx context.Context, cfg config.Config, opts stores.Options, log *zap.Logger) (*stores.Stores, error) {
+	deadline := time.Now().Add(storesWait)
+	for {
+		st, err := stores.Open(ctx, cfg, opts)
+		if err == nil {
+			return st, nil
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return nil, err
+		}
+		log.Warn("stores not ready, trying again", zap.Error(err))
+		select {
+		case <-time.After(time.Second):
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
 }

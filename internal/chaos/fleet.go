@@ -2,12 +2,14 @@ package chaos
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -15,29 +17,44 @@ import (
 )
 
 // Fleet is the run's worker processes, each started from one binary with
-// the fault layer on, and its log in a file of its own.
+// the fault layer on, and its log in a file of its own. Like a process
+// supervisor, it restarts a worker that exits without being told to.
 type Fleet struct {
 	bin    string
 	args   []string
 	env    []string
 	logDir string
 
-	mu    sync.Mutex
-	procs []*exec.Cmd // nil while a worker is down
-	exits []chan struct{}
+	mu      sync.Mutex
+	members []*member // nil while a worker is down
+	closing bool
+	// Unexpected counts workers that exited on their own (and were restarted).
+	unexpected int
 }
+
+// member is one running worker process.
+type member struct {
+	cmd    *exec.Cmd
+	exited chan struct{}
+	// told is set before the fleet signals the process, so its exit is expected.
+	told atomic.Bool
+}
+
+// restartPause is how long the fleet waits before restarting a worker that
+// exited on its own.
+const restartPause = time.Second
 
 // NewFleet prepares n workers of bin with args and the fault spec.
 func NewFleet(bin string, args []string, faultSpec, logDir string, n int) *Fleet {
 	env := append(os.Environ(), "SAGAFLOW_FAULTS="+faultSpec)
-	return &Fleet{bin: bin, args: args, env: env, logDir: logDir, procs: make([]*exec.Cmd, n), exits: make([]chan struct{}, n)}
+	return &Fleet{bin: bin, args: args, env: env, logDir: logDir, members: make([]*member, n)}
 }
 
 // Start starts worker i (a no-op while it runs).
 func (f *Fleet) Start(i int) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.procs[i] != nil {
+	if f.members[i] != nil || f.closing {
 		return nil
 	}
 	log, err := os.OpenFile(f.logPath(i), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
@@ -51,41 +68,69 @@ func (f *Fleet) Start(i int) error {
 		log.Close()
 		return fmt.Errorf("start worker %d: %w", i, err)
 	}
-	exited := make(chan struct{})
+	m := &member{cmd: cmd, exited: make(chan struct{})}
+	f.members[i] = m
 	go func() {
 		_ = cmd.Wait() // a killed worker exits with an error: expected
 		log.Close()
-		close(exited)
+		close(m.exited)
+		if !m.told.Load() {
+			f.restartUnexpected(i, m)
+		}
 	}()
-	f.procs[i], f.exits[i] = cmd, exited
 	return nil
 }
 
-// Signal sends sig to worker i and waits (bounded) until it exits.
+// restartUnexpected restarts worker i after it exited on its own.
+func (f *Fleet) restartUnexpected(i int, m *member) {
+	f.mu.Lock()
+	if f.members[i] != m || f.closing {
+		f.mu.Unlock()
+		return
+	}
+	f.members[i] = nil
+	f.unexpected++
+	f.mu.Unlock()
+	time.Sleep(restartPause)
+	_ = f.Start(i) // a failed restart shows as a worker that stays down; the run goes on
+}
+
+// Unexpected returns how many times a worker exited on its own.
+func (f *Fleet) Unexpected() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.unexpected
+}
+
+// Signal sends sig to worker i and waits (bounded, then SIGKILL) until it
+// exits. A worker that is down already is left as it is.
 func (f *Fleet) Signal(i int, sig syscall.Signal, wait time.Duration) error {
 	f.mu.Lock()
-	cmd, exited := f.procs[i], f.exits[i]
-	f.procs[i] = nil
+	m := f.members[i]
+	f.members[i] = nil
 	f.mu.Unlock()
-	if cmd == nil {
+	if m == nil {
 		return nil
 	}
-	if err := syscall.Kill(-cmd.Process.Pid, sig); err != nil {
+	m.told.Store(true)
+	if err := syscall.Kill(-m.cmd.Process.Pid, sig); err != nil && !errors.Is(err, syscall.ESRCH) {
 		return fmt.Errorf("signal worker %d: %w", i, err)
 	}
 	select {
-	case <-exited:
-		return nil
+	case <-m.exited:
 	case <-time.After(wait):
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		<-exited
-		return nil
+		_ = syscall.Kill(-m.cmd.Process.Pid, syscall.SIGKILL)
+		<-m.exited
 	}
+	return nil
 }
 
-// StopAll stops every worker gracefully.
+// StopAll stops every worker gracefully and keeps them down.
 func (f *Fleet) StopAll() {
-	for i := range f.procs {
+	f.mu.Lock()
+	f.closing = true
+	f.mu.Unlock()
+	for i := range f.members {
 		_ = f.Signal(i, syscall.SIGTERM, 15*time.Second)
 	}
 }
@@ -98,7 +143,7 @@ func (f *Fleet) logPath(i int) string {
 // injected, by kind.
 func (f *Fleet) InjectedFaults() (map[string]int, error) {
 	counts := map[string]int{}
-	for i := range f.procs {
+	for i := range f.members {
 		file, err := os.Open(f.logPath(i))
 		if err != nil {
 			return nil, fmt.Errorf("read worker %d log: %w", i, err)

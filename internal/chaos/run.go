@@ -31,17 +31,19 @@ type Runner struct {
 
 // Figures are what the run did and how the sagas fared under it.
 type Figures struct {
-	Orders               int            `json:"orders"`
-	Ended                int            `json:"ended"`
-	Outcomes             map[string]int `json:"outcomes"`
-	Kills                int            `json:"worker_sigkills"`
-	Terms                int            `json:"worker_sigterms"`
-	PostgresOutages      int            `json:"postgres_outages"`
-	MongoOutages         int            `json:"ferretdb_outages"`
-	TemporalRestarts     int            `json:"temporal_restarts"`
-	AmbiguousCommits     int            `json:"ambiguous_commits"`
-	FailuresBeforeCommit int            `json:"failures_before_commit"`
-	Elapsed              time.Duration  `json:"elapsed_ns"`
+	Orders   int            `json:"orders"`
+	Ended    int            `json:"ended"`
+	Outcomes map[string]int `json:"outcomes"`
+	Kills    int            `json:"worker_sigkills"`
+	Terms    int            `json:"worker_sigterms"`
+	// WorkerExits counts workers that exited on their own (and were restarted).
+	WorkerExits          int           `json:"worker_exits"`
+	PostgresOutages      int           `json:"postgres_outages"`
+	MongoOutages         int           `json:"ferretdb_outages"`
+	TemporalRestarts     int           `json:"temporal_restarts"`
+	AmbiguousCommits     int           `json:"ambiguous_commits"`
+	FailuresBeforeCommit int           `json:"failures_before_commit"`
+	Elapsed              time.Duration `json:"elapsed_ns"`
 	// QuietAfterLastFault is the time from the end of the last fault to the
 	// end of the last saga.
 	QuietAfterLastFault time.Duration `json:"quiet_after_last_fault_ns"`
@@ -110,6 +112,7 @@ func (r *Runner) Run(ctx context.Context) (Report, error) {
 	r.Fleet.StopAll()
 
 	fig.Elapsed = time.Since(began)
+	fig.WorkerExits = r.Fleet.Unexpected()
 	fig.Outcomes = map[string]int{}
 	var latencies []time.Duration
 	lastEnd := lastFaultEnd

@@ -14,22 +14,32 @@ import (
 	"github.com/sagaflow/sagaflow/config"
 )
 
-// Dial connects to the Temporal server in c and checks that it answers
-// within timeout.
+// Dial connects to the Temporal server in c, trying again until it answers
+// or timeout has passed (a server that is restarting comes back within
+// seconds).
 func Dial(ctx context.Context, c config.Config, logger log.Logger, timeout time.Duration) (client.Client, error) {
 	if err := c.Require(config.EnvTemporalAddress); err != nil {
 		return nil, err
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	cl, err := client.DialContext(ctx, client.Options{
-		HostPort:  c.TemporalAddress,
-		Namespace: c.TemporalNamespace,
-		Logger:    logger,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("cannot reach Temporal at %s (namespace %s): %w; is the stack up (`make up`)?",
-			c.TemporalAddress, c.TemporalNamespace, err)
+	for {
+		cl, err := client.DialContext(ctx, client.Options{
+			HostPort:  c.TemporalAddress,
+			Namespace: c.TemporalNamespace,
+			Logger:    logger,
+		})
+		if err == nil {
+			return cl, nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("cannot reach Temporal at %s (namespace %s) within %s: %w; is the stack up (`make up`)?",
+				c.TemporalAddress, c.TemporalNamespace, timeout, err)
+		case <-time.After(redialPause):
+		}
 	}
-	return cl, nil
 }
+
+// redialPause is the wait between two dial attempts.
+const redialPause = 250 * time.Millisecond
