@@ -3,10 +3,14 @@
 # stops both, `make wipe` deletes the data.
 
 GO ?= go
+# The short fault-injection run that `make test` ends with (CI runs it too).
+CHAOS_SHORT ?= --orders 150 --concurrency 16 --kills 12 --terms 2 --postgres-outages 1 --ferretdb-outages 1 --temporal-restarts 1 --ambiguous 0.1 --seed 7
+# Arguments of `make chaos` (the full run's defaults are in chaos/run.go).
+CHAOS_ARGS ?=
 # The determinism check for workflow code, pinned.
 WORKFLOWCHECK ?= go.temporal.io/sdk/contrib/tools/workflowcheck@v0.6.0
 
-.PHONY: up down wipe status worker test demo
+.PHONY: up down wipe status worker test demo chaos
 
 up:
 	$(GO) run ./stack up
@@ -25,11 +29,18 @@ worker:
 	$(GO) run ./stack worker
 
 # Brings the stack up (and leaves it up), checks the workflow code for
-# non-determinism and runs every test against the stack.
+# non-determinism, runs every test against the stack, then the short
+# fault-injection run (it restarts the servers, so it runs last).
 test:
 	$(GO) run ./stack up
 	$(GO) run $(WORKFLOWCHECK) ./workflows/... ./saga/...
 	$(GO) test -race -count=1 ./...
+	$(GO) run ./chaos $(CHAOS_SHORT)
+
+# The full fault-injection run: 1000 sagas, 50 worker SIGKILLs, two outages
+# of each database, a Temporal restart, 10% ambiguous commits.
+chaos:
+	$(GO) run ./chaos $(CHAOS_ARGS)
 
 # The main job: bring the stack up, start a saga worker, run the demo.
 # The stack and the worker stay up to explore (`make down` stops them).
