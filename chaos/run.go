@@ -125,7 +125,7 @@ func run(ctx context.Context, getenv func(string) string, o chaos.Options, jsonO
 		return err
 	}
 	quiet := log.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))
-	c, err := temporalclient.Dial(ctx, cfg, quiet, 15*time.Second)
+	c, err := temporalclient.Dial(ctx, cfg, temporalclient.Options{Logger: quiet, Timeout: 15 * time.Second})
 	if err != nil {
 		return err
 	}

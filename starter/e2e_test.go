@@ -48,7 +48,7 @@ func newE2E(t *testing.T) *e2e {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tc, err := temporalclient.Dial(ctx, cfg, logging.Temporal(z), 10*time.Second)
+	tc, err := temporalclient.Dial(ctx, cfg, temporalclient.Options{Logger: logging.Temporal(z), Timeout: 10 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}

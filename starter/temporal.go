@@ -33,7 +33,7 @@ func (c *cli) dial(ctx context.Context) (client.Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("logger: %w", err)
 	}
-	return temporalclient.Dial(ctx, c.cfg, logging.Temporal(z), dialTimeout)
+	return temporalclient.Dial(ctx, c.cfg, temporalclient.Options{Logger: logging.Temporal(z), Timeout: dialTimeout})
 }
 
 // errNoSaga is the error for an order that has no saga.

@@ -115,7 +115,7 @@ func run(ctx context.Context, cfg config.Config, s settings) error {
 	}
 	defer st.Close()
 	log.Info("stores ready, schemas migrated")
-	c, err := temporalclient.Dial(ctx, cfg, logging.Temporal(log), 15*time.Second)
+	c, err := temporalclient.Dial(ctx, cfg, temporalclient.Options{Logger: logging.Temporal(log), Timeout: 15 * time.Second})
 	if err != nil {
 		return err
 	}

@@ -70,7 +70,7 @@ func startE2E(t *testing.T) *e2e {
 	if _, err := st.Payments.Seed(ctx, []payments.Account{{CustomerID: "rich", Balance: 1_000_000_000}, {CustomerID: "poor", Balance: 100}}); err != nil {
 		t.Fatal(err)
 	}
-	c, err := temporalclient.Dial(ctx, cfg, log.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil))), 15*time.Second)
+	c, err := temporalclient.Dial(ctx, cfg, temporalclient.Options{Logger: log.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil))), Timeout: 15 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -45,7 +45,7 @@ func setup(t *testing.T) (context.Context, client.Client, string, invariants.Sto
 	if err := chaos.Seed(ctx, st); err != nil {
 		t.Fatal(err)
 	}
-	c, err := temporalclient.Dial(ctx, cfg, log.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil))), 15*time.Second)
+	c, err := temporalclient.Dial(ctx, cfg, temporalclient.Options{Logger: log.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil))), Timeout: 15 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}

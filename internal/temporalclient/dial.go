@@ -1,6 +1,7 @@
 // Package temporalclient dials the Temporal frontend for sagaflow's
-// binaries, with the one logger and an error that says what to do when the
-// server cannot be reached.
+// binaries: one place that knows how sagaflow connects, with the one
+// logger and an error that says what to do when the server cannot be
+// reached.
 package temporalclient
 
 import (
@@ -9,25 +10,44 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/interceptor"
 	"go.temporal.io/sdk/log"
 
 	"github.com/sagaflow/sagaflow/config"
 )
 
+// Options tune Dial beyond what the configuration says.
+type Options struct {
+	// Logger receives the SDK's logs.
+	Logger log.Logger
+	// Timeout bounds the wait for the server to answer.
+	Timeout time.Duration
+	// MetricsHandler, when set, receives the SDK's metrics.
+	MetricsHandler client.MetricsHandler
+	// Interceptors wrap every client call (tracing, say).
+	Interceptors []interceptor.ClientInterceptor
+	// DataConverter, when set, encodes payloads (encryption, say).
+	DataConverter converter.DataConverter
+}
+
 // Dial connects to the Temporal server in c, trying again until it answers
-// or timeout has passed (a server that is restarting comes back within
+// or opts.Timeout has passed (a server that is restarting comes back within
 // seconds).
-func Dial(ctx context.Context, c config.Config, logger log.Logger, timeout time.Duration) (client.Client, error) {
+func Dial(ctx context.Context, c config.Config, opts Options) (client.Client, error) {
 	if err := c.Require(config.EnvTemporalAddress); err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+	ctx, cancel := context.WithTimeout(ctx, opts.Timeout)
 	defer cancel()
 	for {
 		cl, err := client.DialContext(ctx, client.Options{
-			HostPort:  c.TemporalAddress,
-			Namespace: c.TemporalNamespace,
-			Logger:    logger,
+			HostPort:       c.TemporalAddress,
+			Namespace:      c.TemporalNamespace,
+			Logger:         opts.Logger,
+			MetricsHandler: opts.MetricsHandler,
+			Interceptors:   opts.Interceptors,
+			DataConverter:  opts.DataConverter,
 		})
 		if err == nil {
 			return cl, nil
@@ -35,7 +55,7 @@ func Dial(ctx context.Context, c config.Config, logger log.Logger, timeout time.
 		select {
 		case <-ctx.Done():
 			return nil, fmt.Errorf("cannot reach Temporal at %s (namespace %s) within %s: %w; is the stack up (`make up`)?",
-				c.TemporalAddress, c.TemporalNamespace, timeout, err)
+				c.TemporalAddress, c.TemporalNamespace, opts.Timeout, err)
 		case <-time.After(redialPause):
 		}
 	}

@@ -42,7 +42,7 @@ func TestDialWaitsForAServerThatComesBack(t *testing.T) {
 	}()
 	cfg.TemporalAddress = addr
 	quiet := log.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))
-	c, err := temporalclient.Dial(context.Background(), cfg, quiet, 30*time.Second)
+	c, err := temporalclient.Dial(context.Background(), cfg, temporalclient.Options{Logger: quiet, Timeout: 30 * time.Second})
 	<-back
 	if err != nil {
 		t.Fatalf("dial through an outage: %v", err)
@@ -53,7 +53,7 @@ func TestDialWaitsForAServerThatComesBack(t *testing.T) {
 func TestDialGivesUpWithAClearError(t *testing.T) {
 	cfg := config.Config{TemporalAddress: "127.0.0.1:1", TemporalNamespace: "default"}
 	quiet := log.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))
-	_, err := temporalclient.Dial(context.Background(), cfg, quiet, time.Second)
+	_, err := temporalclient.Dial(context.Background(), cfg, temporalclient.Options{Logger: quiet, Timeout: time.Second})
 	if err == nil {
 		t.Fatal("dial to a closed port succeeded")
 	}
