@@ -62,20 +62,22 @@ func result(ctx context.Context, out barrier.Outcome) Result {
 
 // classify turns a service error into what Temporal needs: business errors
 // non-retryable with their code as type, the rest retryable. Both carry the
-// attempt number.
-func classify(ctx context.Context, step string, err error) error {
+// attempt number. The activity logger names the step and the attempt; a
+// business refusal is logged by its code alone, since its message can hold
+// balances and amounts.
+func classify(ctx context.Context, err error) error {
 	if err == nil {
 		return nil
 	}
 	attempt := activity.GetInfo(ctx).Attempt
 	logger := activity.GetLogger(ctx)
 	if code := services.Code(err); code != "" {
-		logger.Info("step refused", "step", step, "attempt", attempt, "code", code, "error", err)
+		logger.Info("step refused", "code", code)
 		return temporal.NewApplicationErrorWithOptions(err.Error(), code, temporal.ApplicationErrorOptions{
 			NonRetryable: true, Cause: err, Details: []any{Failure{Attempt: attempt}},
 		})
 	}
-	logger.Warn("step failed, will be retried", "step", step, "attempt", attempt, "error", err)
+	logger.Warn("step failed, will be retried", "error", err)
 	return temporal.NewApplicationErrorWithOptions(err.Error(), "INFRASTRUCTURE", temporal.ApplicationErrorOptions{
 		Cause: err, Details: []any{Failure{Attempt: attempt}},
 	})

@@ -26,7 +26,7 @@ type PriceResult struct {
 func (a *Activities) PriceOrder(ctx context.Context, in PriceInput) (PriceResult, error) {
 	total, err := a.Inventory.Quote(ctx, in.Items)
 	return PriceResult{Result: Result{Outcome: "priced", Attempt: activity.GetInfo(ctx).Attempt}, Total: total},
-		classify(ctx, "PriceOrder", err)
+		classify(ctx, err)
 }
 
 // CreateOrderInput is the order to create.
@@ -43,12 +43,12 @@ type CreateOrderInput struct {
 // CreateOrder creates the order document, PENDING.
 func (a *Activities) CreateOrder(ctx context.Context, in CreateOrderInput) (Result, error) {
 	if in.Fail {
-		return Result{}, classify(ctx, "CreateOrder", forced("CreateOrder"))
+		return Result{}, classify(ctx, forced("CreateOrder"))
 	}
 	out, err := a.Orders.Create(ctx, in.SagaID, orders.Order{
 		ID: in.OrderID, CustomerID: in.CustomerID, Region: in.Region, Items: in.Items, ShipTo: in.ShipTo, Total: in.Total,
 	})
-	return result(ctx, out), classify(ctx, "CreateOrder", err)
+	return result(ctx, out), classify(ctx, err)
 }
 
 // CancelOrderInput names the order to cancel and why.
@@ -60,7 +60,7 @@ type CancelOrderInput struct {
 // CancelOrder compensates CreateOrder.
 func (a *Activities) CancelOrder(ctx context.Context, in CancelOrderInput) (Result, error) {
 	out, err := a.Orders.Cancel(ctx, in.SagaID, in.OrderID, in.Reason)
-	return result(ctx, out), classify(ctx, "CancelOrder", err)
+	return result(ctx, out), classify(ctx, err)
 }
 
 // ReserveInput names the items to reserve.
@@ -73,16 +73,16 @@ type ReserveInput struct {
 // ReserveStock reserves the order's items.
 func (a *Activities) ReserveStock(ctx context.Context, in ReserveInput) (Result, error) {
 	if in.Fail {
-		return Result{}, classify(ctx, "ReserveStock", forced("ReserveStock"))
+		return Result{}, classify(ctx, forced("ReserveStock"))
 	}
 	out, err := a.Inventory.Reserve(ctx, in.SagaID, in.OrderID, in.Items)
-	return result(ctx, out), classify(ctx, "ReserveStock", err)
+	return result(ctx, out), classify(ctx, err)
 }
 
 // ReleaseStock compensates ReserveStock.
 func (a *Activities) ReleaseStock(ctx context.Context, in Ref) (Result, error) {
 	out, err := a.Inventory.Release(ctx, in.SagaID, in.OrderID)
-	return result(ctx, out), classify(ctx, "ReleaseStock", err)
+	return result(ctx, out), classify(ctx, err)
 }
 
 // ChargeInput names the payment to capture.
@@ -96,16 +96,16 @@ type ChargeInput struct {
 // ChargePayment captures the order's total from the customer's account.
 func (a *Activities) ChargePayment(ctx context.Context, in ChargeInput) (Result, error) {
 	if in.Fail {
-		return Result{}, classify(ctx, "ChargePayment", forced("ChargePayment"))
+		return Result{}, classify(ctx, forced("ChargePayment"))
 	}
 	out, err := a.Payments.Charge(ctx, in.SagaID, in.OrderID, in.CustomerID, in.Amount)
-	return result(ctx, out), classify(ctx, "ChargePayment", err)
+	return result(ctx, out), classify(ctx, err)
 }
 
 // RefundPayment compensates ChargePayment.
 func (a *Activities) RefundPayment(ctx context.Context, in Ref) (Result, error) {
 	out, err := a.Payments.Refund(ctx, in.SagaID, in.OrderID)
-	return result(ctx, out), classify(ctx, "RefundPayment", err)
+	return result(ctx, out), classify(ctx, err)
 }
 
 // ShipInput names the destination of the shipment.
@@ -124,16 +124,16 @@ type ShipResult struct {
 // CreateShipment books the shipment.
 func (a *Activities) CreateShipment(ctx context.Context, in ShipInput) (ShipResult, error) {
 	if in.Fail {
-		return ShipResult{}, classify(ctx, "CreateShipment", forced("CreateShipment"))
+		return ShipResult{}, classify(ctx, forced("CreateShipment"))
 	}
 	sh, out, err := a.Shipping.Create(ctx, in.SagaID, in.OrderID, in.ShipTo)
-	return ShipResult{Result: result(ctx, out), Tracking: sh.Tracking}, classify(ctx, "CreateShipment", err)
+	return ShipResult{Result: result(ctx, out), Tracking: sh.Tracking}, classify(ctx, err)
 }
 
 // CancelShipment compensates CreateShipment.
 func (a *Activities) CancelShipment(ctx context.Context, in Ref) (Result, error) {
 	out, err := a.Shipping.Cancel(ctx, in.SagaID, in.OrderID)
-	return result(ctx, out), classify(ctx, "CancelShipment", err)
+	return result(ctx, out), classify(ctx, err)
 }
 
 // ConfirmInput names the order to confirm.
@@ -145,8 +145,8 @@ type ConfirmInput struct {
 // ConfirmOrder confirms the order: the saga's pivot.
 func (a *Activities) ConfirmOrder(ctx context.Context, in ConfirmInput) (Result, error) {
 	if in.Fail {
-		return Result{}, classify(ctx, "ConfirmOrder", forced("ConfirmOrder"))
+		return Result{}, classify(ctx, forced("ConfirmOrder"))
 	}
 	out, err := a.Orders.Confirm(ctx, in.SagaID, in.OrderID)
-	return result(ctx, out), classify(ctx, "ConfirmOrder", err)
+	return result(ctx, out), classify(ctx, err)
 }

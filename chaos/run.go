@@ -135,7 +135,9 @@ func run(ctx context.Context, getenv func(string) string, o chaos.Options, jsonO
 		return fmt.Errorf("create %s: %w", logDir, err)
 	}
 	spec := faults.Config{Ambiguous: o.Ambiguous, Before: o.Before, MaxLatency: o.Latency, Seed: o.Seed}.String()
-	fleet := chaos.NewFleet(workerBin, []string{"--log-format", "json", "--task-queue-prefix", queuePrefix, "--stop-timeout", "5s"},
+	// No metrics endpoint: several workers run on this machine, beside the
+	// stack's own, and would contend for one port.
+	fleet := chaos.NewFleet(workerBin, []string{"--log-format", "json", "--task-queue-prefix", queuePrefix, "--stop-timeout", "5s", "--metrics-listen", ""},
 		spec, logDir, o.Workers)
 	fmt.Fprintf(progress, "run %s: %d orders, %d workers (logs in %s), faults: %s\n", runID, o.Orders, o.Workers, logDir, spec)
 	r := &chaos.Runner{Opts: o, RunID: runID, QueuePrefix: queuePrefix, Client: c, Stores: st.Stores, Fleet: fleet, Stack: stack,

@@ -10,6 +10,7 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -23,6 +24,15 @@ const (
 	EnvInventoryURL      = "INVENTORY_DATABASE_URL"
 	EnvPaymentsURL       = "PAYMENTS_DATABASE_URL"
 	EnvMongoURI          = "MONGO_URI"
+	// Connection security for Temporal (see internal/temporalclient):
+	// TEMPORAL_TLS forces TLS on ("true") or off ("false"); unset, TLS is on
+	// when any of the others is set.
+	EnvTemporalTLS           = "TEMPORAL_TLS"
+	EnvTemporalTLSCA         = "TEMPORAL_TLS_CA"
+	EnvTemporalTLSCert       = "TEMPORAL_TLS_CERT"
+	EnvTemporalTLSKey        = "TEMPORAL_TLS_KEY"
+	EnvTemporalTLSServerName = "TEMPORAL_TLS_SERVER_NAME"
+	EnvTemporalAPIKey        = "TEMPORAL_API_KEY"
 	// EnvDataDir overrides the data folder (default: .data at the repository root).
 	EnvDataDir = "SAGAFLOW_DATA_DIR"
 )
@@ -42,6 +52,21 @@ type Config struct {
 	InventoryURL      string
 	PaymentsURL       string
 	MongoURI          string
+	// TemporalTLS is "true", "false" or "" (TLS when any TLS setting or an
+	// API key is given).
+	TemporalTLS string
+	// TemporalTLSCA is the path of a PEM file of the CAs that sign the
+	// server's certificate ("": the system's roots).
+	TemporalTLSCA string
+	// TemporalTLSCert and TemporalTLSKey are the paths of the PEM client
+	// certificate and its key, for mTLS.
+	TemporalTLSCert string
+	TemporalTLSKey  string
+	// TemporalTLSServerName overrides the name the server's certificate is
+	// checked against.
+	TemporalTLSServerName string
+	// TemporalAPIKey is an API key (Temporal Cloud), sent as a bearer token.
+	TemporalAPIKey string
 	// Source says, per key, where its value came from ("env" or the stack file path).
 	Source map[string]string
 }
@@ -65,7 +90,8 @@ func Load(getenv func(string) string) (Config, error) {
 		}
 	}
 	for _, k := range []string{EnvTemporalAddress, EnvTemporalNamespace, EnvTemporalUIURL,
-		EnvInventoryURL, EnvPaymentsURL, EnvMongoURI} {
+		EnvInventoryURL, EnvPaymentsURL, EnvMongoURI, EnvTemporalTLS, EnvTemporalTLSCA, EnvTemporalTLSCert,
+		EnvTemporalTLSKey, EnvTemporalTLSServerName, EnvTemporalAPIKey} {
 		if v := getenv(k); v != "" {
 			values[k] = v
 			source[k] = "env"
@@ -79,11 +105,44 @@ func Load(getenv func(string) string) (Config, error) {
 		PaymentsURL:       values[EnvPaymentsURL],
 		MongoURI:          values[EnvMongoURI],
 		Source:            source,
+
+		TemporalTLS:           values[EnvTemporalTLS],
+		TemporalTLSCA:         values[EnvTemporalTLSCA],
+		TemporalTLSCert:       values[EnvTemporalTLSCert],
+		TemporalTLSKey:        values[EnvTemporalTLSKey],
+		TemporalTLSServerName: values[EnvTemporalTLSServerName],
+		TemporalAPIKey:        values[EnvTemporalAPIKey],
 	}
 	if c.TemporalNamespace == "" {
 		c.TemporalNamespace = "default"
 	}
 	return c, nil
+}
+
+// String describes c for messages and logs with every secret hidden: the
+// passwords of the database URLs and the API key.
+func (c Config) String() string {
+	apiKey := ""
+	if c.TemporalAPIKey != "" {
+		apiKey = "(set)"
+	}
+	return fmt.Sprintf("{TemporalAddress:%s TemporalNamespace:%s TemporalUIURL:%s InventoryURL:%s PaymentsURL:%s MongoURI:%s "+
+		"TemporalTLS:%s TemporalTLSCA:%s TemporalTLSCert:%s TemporalTLSKey:%s TemporalTLSServerName:%s TemporalAPIKey:%s}",
+		c.TemporalAddress, c.TemporalNamespace, c.TemporalUIURL, redactURL(c.InventoryURL), redactURL(c.PaymentsURL), redactURL(c.MongoURI),
+		c.TemporalTLS, c.TemporalTLSCA, c.TemporalTLSCert, c.TemporalTLSKey, c.TemporalTLSServerName, apiKey)
+}
+
+// redactURL hides the password of a URL; a URL that does not parse is
+// hidden whole.
+func redactURL(raw string) string {
+	if raw == "" {
+		return ""
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(malformed URL)"
+	}
+	return u.Redacted()
 }
 
 // Require returns an error naming every key in keys that has no value.
@@ -115,6 +174,18 @@ func (c Config) value(key string) string {
 		return c.PaymentsURL
 	case EnvMongoURI:
 		return c.MongoURI
+	case EnvTemporalTLS:
+		return c.TemporalTLS
+	case EnvTemporalTLSCA:
+		return c.TemporalTLSCA
+	case EnvTemporalTLSCert:
+		return c.TemporalTLSCert
+	case EnvTemporalTLSKey:
+		return c.TemporalTLSKey
+	case EnvTemporalTLSServerName:
+		return c.TemporalTLSServerName
+	case EnvTemporalAPIKey:
+		return c.TemporalAPIKey
 	}
 	return ""
 }

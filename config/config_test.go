@@ -1,6 +1,7 @@
 package config_test
 
 import (
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -54,5 +55,47 @@ func TestMalformedStackFileIsAnError(t *testing.T) {
 	})
 	if err == nil || !strings.Contains(err.Error(), "line 1") {
 		t.Fatalf("got %v, want an error naming line 1", err)
+	}
+}
+
+func TestTemporalSecuritySettings(t *testing.T) {
+	dir := t.TempDir()
+	err := config.WriteStackFile(filepath.Join(dir, config.StackFileName), map[string]string{
+		config.EnvTemporalTLSCA:   "/etc/ca.pem",
+		config.EnvTemporalAPIKey:  "from-file",
+		config.EnvTemporalAddress: "ns.acct.tmprl.cloud:7233",
+	}, []string{config.EnvTemporalTLSCA, config.EnvTemporalAPIKey, config.EnvTemporalAddress})
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{
+		config.EnvDataDir:               dir,
+		config.EnvTemporalAPIKey:        "super-secret-api-key",
+		config.EnvTemporalTLSCert:       "/etc/client.pem",
+		config.EnvTemporalTLSKey:        "/etc/client.key",
+		config.EnvTemporalTLSServerName: "temporal.internal",
+		config.EnvTemporalTLS:           "true",
+		config.EnvInventoryURL:          "postgres://inventory:db-password-123@127.0.0.1:5432/inventory",
+	}
+	c, err := config.Load(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.TemporalTLSCA != "/etc/ca.pem" || c.TemporalAPIKey != "super-secret-api-key" || c.TemporalTLSCert != "/etc/client.pem" ||
+		c.TemporalTLSKey != "/etc/client.key" || c.TemporalTLSServerName != "temporal.internal" || c.TemporalTLS != "true" {
+		t.Errorf("config: %v", c)
+	}
+	if c.Source[config.EnvTemporalAPIKey] != "env" || c.Source[config.EnvTemporalTLSCA] == "env" {
+		t.Errorf("sources: %v", c.Source)
+	}
+	// Printed, the configuration hides every secret.
+	printed := fmt.Sprintf("%v %+v %s", c, c, c)
+	for _, secret := range []string{"super-secret-api-key", "db-password-123"} {
+		if strings.Contains(printed, secret) {
+			t.Errorf("printed config holds %q: %s", secret, printed)
+		}
+	}
+	if !strings.Contains(printed, "temporal.internal") {
+		t.Errorf("printed config lacks the server name: %s", printed)
 	}
 }

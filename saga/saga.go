@@ -75,8 +75,17 @@ type Event struct {
 
 type compensation struct {
 	name     string
+	opts     CompensationOptions
 	activity any
 	args     []any
+}
+
+// CompensationOptions tune one compensation, registered with AddWithOptions.
+type CompensationOptions struct {
+	// Summary labels the compensation's activity in the Temporal UI and CLI
+	// (the activity's user metadata), such as "Compensate ReserveStock:
+	// release the stock of order o-1". Empty: Options.ActivityOptions.Summary.
+	Summary string
 }
 
 // Saga is a stack of compensations owned by one workflow execution. It is
@@ -111,7 +120,13 @@ func New(ctx workflow.Context, opts Options) *Saga {
 // about to run. Register it before running the step: a step that timed out
 // may have taken effect, and its compensation must then run.
 func (s *Saga) Add(name string, activity any, args ...any) {
-	s.stack = append(s.stack, compensation{name: name, activity: activity, args: args})
+	s.AddWithOptions(name, CompensationOptions{}, activity, args...)
+}
+
+// AddWithOptions is Add with options for this compensation alone, such as
+// the summary its activity shows in the Temporal UI.
+func (s *Saga) AddWithOptions(name string, opts CompensationOptions, activity any, args ...any) {
+	s.stack = append(s.stack, compensation{name: name, opts: opts, activity: activity, args: args})
 }
 
 // Names returns the registered compensations' names in registration order.
@@ -165,6 +180,11 @@ func (s *Saga) compensateParallel(ctx workflow.Context) error {
 
 // run executes one compensation in rounds until it succeeds or fails for good.
 func (s *Saga) run(ctx workflow.Context, c compensation) error {
+	if c.opts.Summary != "" {
+		ao := s.opts.ActivityOptions
+		ao.Summary = c.opts.Summary
+		ctx = workflow.WithActivityOptions(ctx, ao)
+	}
 	backoff := s.opts.RetryBackoff
 	for round := 1; ; round++ {
 		s.notify(Event{Kind: Started, Name: c.name, Round: round})

@@ -56,10 +56,11 @@ func (la launcher) addrs(tPort, tUIPort, fPort int, pgURLMap map[string]string) 
 	return a
 }
 
-// pgURLs returns the service URLs of our cluster.
+// pgURLs returns the URLs of the databases of our cluster, by role: the
+// services' and FerretDB's.
 func pgURLs(port int, passwords map[string]string) map[string]string {
 	urls := map[string]string{}
-	for _, svc := range pgServices() {
+	for _, svc := range pgDatabases() {
 		urls[svc] = pgServiceURL(port, svc, passwords[svc])
 	}
 	return urls

@@ -42,10 +42,11 @@ func (la launcher) down(ctx context.Context) error {
 	return nil
 }
 
-// detachedProc is a process of ours that runs in a session of its own.
+// detachedProc is a process of ours that runs in a session of its own,
+// known by any of ids.
 type detachedProc struct {
 	name, title string
-	id          processIdentity
+	ids         []processIdentity
 }
 
 // detachedProcs are our worker, Temporal and FerretDB, in the order down
@@ -53,9 +54,9 @@ type detachedProc struct {
 func (la launcher) detachedProcs() []detachedProc {
 	s := la.s
 	return []detachedProc{
-		{nameWorker, "Worker", workerIdentity(s)},
-		{nameTemporal, "Temporal", temporalIdentity(s)},
-		{nameFerretDB, "FerretDB", ferretDBIdentity(s)},
+		{nameWorker, "Worker", []processIdentity{workerIdentity(s)}},
+		{nameTemporal, "Temporal", []processIdentity{temporalIdentity(s)}},
+		{nameFerretDB, "FerretDB", ferretDBIdentities(s)},
 	}
 }
 
@@ -80,7 +81,7 @@ func (la launcher) stopDetached() (stopped int, errs []error) {
 // processes it stopped.
 func (la launcher) stopProcs(p detachedProc) (stopped int, errs []error) {
 	runDir := la.s.runDir()
-	pids := findProcesses(procRoot, p.id)
+	pids := findProcesses(procRoot, p.ids...)
 	if rec, err := readRunRecord(runDir, p.name); err == nil && !slices.Contains(pids, rec.pid) {
 		fmt.Fprintf(la.out, "%-11s pid file names pid %d, which is not ours any more: not signalled\n", p.title, rec.pid)
 	}

@@ -6,22 +6,60 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net/url"
+	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 	"go.mongodb.org/mongo-driver/v2/mongo/readpref"
+
+	"github.com/sagaflow/sagaflow/config"
 )
 
 // mongoProbeDB is the scratch database the readiness check writes to and drops.
 const mongoProbeDB = "sagaflow_stack_probe"
 
-func ferretDBDataDir(s settings) string { return filepath.Join(s.dataDir, "ferretdb") }
+// envFerretDBPostgresURL names the variable through which the runner gets
+// the URL (with its password) of the PostgreSQL database it stores its
+// data in: a process's environment, unlike its command line, is private to
+// its user. In the launcher's own environment it names an existing
+// database for our FerretDB instead of the one of our cluster.
+const envFerretDBPostgresURL = "SAGAFLOW_FERRETDB_POSTGRESQL_URL"
 
+// ferretDBPoolMaxConns bounds FerretDB's PostgreSQL connections (its
+// default, 50, is half of what a cluster allows by default).
+const ferretDBPoolMaxConns = 30
+
+// ferretDBMetadataTable is the table FerretDB creates in the schema of each
+// MongoDB database it holds.
+const ferretDBMetadataTable = "_ferretdb_database_metadata"
+
+// sqliteFerretDBDir is where FerretDB kept its data before it moved to
+// PostgreSQL (the SQLite backend, one file per MongoDB database).
+func sqliteFerretDBDir(s settings) string { return filepath.Join(s.dataDir, "ferretdb") }
+
+// ferretDBIdentity recognises our FerretDB: our runner, started with our
+// data folder in its environment (its command line names no path of ours).
 func ferretDBIdentity(s settings) processIdentity {
-	return processIdentity{exe: filepath.Join(s.toolsBin(), ferretDBBin), marker: ferretDBDataDir(s)}
+	return processIdentity{exe: filepath.Join(s.toolsBin(), ferretDBBin), env: config.EnvDataDir + "=" + s.dataDir}
+}
+
+// sqliteFerretDBIdentity recognises a FerretDB on SQLite that an earlier
+// version of the launcher started (-data-dir <data>/ferretdb), so that
+// down, stop and wipe still find it.
+func sqliteFerretDBIdentity(s settings) processIdentity {
+	return processIdentity{exe: filepath.Join(s.toolsBin(), ferretDBBin), marker: sqliteFerretDBDir(s)}
+}
+
+// ferretDBIdentities are the ways a FerretDB of ours is recognised.
+func ferretDBIdentities(s settings) []processIdentity {
+	return []processIdentity{ferretDBIdentity(s), sqliteFerretDBIdentity(s)}
 }
 
 // mongoURI is the URI of a MongoDB protocol server on the listen address.
@@ -29,20 +67,111 @@ func mongoURI(port int) string {
 	return "mongodb://" + listenAddr(port) + "/"
 }
 
-// startFerretDB starts our FerretDB runner on the SQLite backend.
-func startFerretDB(s settings, bin string, port int) (*detached, error) {
-	args := []string{
+// ferretDBArgs is the runner's command line; it holds no password.
+func ferretDBArgs(port int) []string {
+	return []string{
 		"-listen", listenAddr(port),
-		"-data-dir", ferretDBDataDir(s),
 		// FerretDB logs every failed command (a duplicate key, the driver's
 		// endSessions on disconnect) at warn, with the whole message.
 		"-log-level", "error",
 	}
-	d, err := startDetached(bin, args, nil, s.logFile("ferretdb"))
+}
+
+// ferretDBEnv is the runner's environment: the launcher's, with the data
+// folder (which identifies the process) and the backend's URL set.
+func ferretDBEnv(environ []string, dataDir, pgURL string) []string {
+	env := make([]string, 0, len(environ)+1)
+	for _, kv := range workerEnv(environ, dataDir) {
+		if !strings.HasPrefix(kv, envFerretDBPostgresURL+"=") {
+			env = append(env, kv)
+		}
+	}
+	return append(env, envFerretDBPostgresURL+"="+pgURL)
+}
+
+// withPoolMaxConns is the PostgreSQL URL raw with FerretDB's pool bounded
+// to n connections, unless raw bounds it already.
+func withPoolMaxConns(raw string, n int) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return raw
+	}
+	q := u.Query()
+	if q.Has("pool_max_conns") {
+		return raw
+	}
+	q.Set("pool_max_conns", strconv.Itoa(n))
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// startFerretDB starts our FerretDB runner on the PostgreSQL database pgURL.
+func startFerretDB(s settings, bin string, port int, pgURL string) (*detached, error) {
+	d, err := startDetached(bin, ferretDBArgs(port), ferretDBEnv(os.Environ(), s.dataDir, pgURL), s.logFile("ferretdb"))
 	if err != nil {
 		return nil, fmt.Errorf("start ferretdb: %w", err)
 	}
 	return d, nil
+}
+
+// sqliteDataFiles lists the SQLite databases in dir, where FerretDB kept
+// its data before; none when dir does not exist.
+func sqliteDataFiles(dir string) ([]string, error) {
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var files []string
+	for _, e := range entries {
+		if e.Type().IsRegular() && strings.HasSuffix(e.Name(), ".sqlite") {
+			files = append(files, e.Name())
+		}
+	}
+	return files, nil
+}
+
+// errSQLiteNotMigrated is the one-line refusal to start FerretDB on an empty
+// PostgreSQL database while the documents of an earlier version's SQLite
+// backend sit in dir.
+func errSQLiteNotMigrated(dir string) error {
+	return fmt.Errorf("FerretDB now keeps its documents in PostgreSQL (database %s), and those in %s (SQLite, from an earlier version) are not migrated: "+
+		"run `make down && make wipe && make up` (the data is demo data)", pgFerretDB, dir)
+}
+
+// ferretDBBackendEmpty reports whether FerretDB holds no MongoDB database
+// in the PostgreSQL database pgURL names.
+func ferretDBBackendEmpty(ctx context.Context, pgURL string) (bool, error) {
+	conn, err := pgx.Connect(ctx, withoutPoolParams(pgURL))
+	if err != nil {
+		return false, fmt.Errorf("connect to FerretDB's database: %w", err)
+	}
+	defer conn.Close(context.Background())
+	var empty bool
+	err = conn.QueryRow(ctx, "SELECT NOT EXISTS (SELECT 1 FROM pg_tables WHERE tablename = $1)", ferretDBMetadataTable).Scan(&empty)
+	if err != nil {
+		return false, fmt.Errorf("look into FerretDB's database: %w", err)
+	}
+	return empty, nil
+}
+
+// withoutPoolParams drops the pgxpool settings (pool_*) from a URL, which a
+// single connection would send to the server as unknown settings.
+func withoutPoolParams(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return raw
+	}
+	q := u.Query()
+	for k := range q {
+		if strings.HasPrefix(k, "pool_") {
+			q.Del(k)
+		}
+	}
+	u.RawQuery = q.Encode()
+	return u.String()
 }
 
 // checkMongo pings the server, then inserts, finds and drops a document in a

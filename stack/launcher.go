@@ -41,13 +41,13 @@ type launcher struct {
 }
 
 // findOurs returns the running server of name: the one its pid file names
-// when that pid is still ours, else any process matching id (a server whose
-// pid file was lost, known by its pid alone).
-func (la launcher) findOurs(name string, id processIdentity) (runRecord, bool) {
-	if rec, err := readRunRecord(la.s.runDir(), name); err == nil && isOurProcess(procRoot, rec.pid, id) {
+// when that pid is still ours, else any process matching one of ids (a
+// server whose pid file was lost, known by its pid alone).
+func (la launcher) findOurs(name string, ids ...processIdentity) (runRecord, bool) {
+	if rec, err := readRunRecord(la.s.runDir(), name); err == nil && isAnyOf(procRoot, rec.pid, ids) {
 		return rec, true
 	}
-	if pids := findProcesses(procRoot, id); len(pids) > 0 {
+	if pids := findProcesses(procRoot, ids...); len(pids) > 0 {
 		return runRecord{pid: pids[0], info: map[string]string{}}, true
 	}
 	return runRecord{}, false
@@ -67,7 +67,7 @@ func (la launcher) ourServers(ctx context.Context) ([]serverState, error) {
 	states := []serverState{
 		{title: "Temporal", running: len(findProcesses(procRoot, temporalIdentity(s))) > 0, external: s.extTemporalAddress != ""},
 		{title: "PostgreSQL", external: s.externalPostgres()},
-		{title: "FerretDB", running: len(findProcesses(procRoot, ferretDBIdentity(s))) > 0, external: s.extMongoURI != ""},
+		{title: "FerretDB", running: len(findProcesses(procRoot, ferretDBIdentities(s)...)) > 0, external: s.extMongoURI != ""},
 	}
 	pg, _, ok, err := la.pgLayoutFor(ctx)
 	if err != nil {

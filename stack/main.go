@@ -1,7 +1,8 @@
 // Command stack runs sagaflow's local stack: the Temporal dev server (with
 // its Web UI), a private PostgreSQL cluster and FerretDB (the MongoDB wire
-// protocol on SQLite), as background processes with their data, logs and
-// pid files in the data folder (.data at the repository root).
+// protocol, keeping its data in that cluster's ferretdb database), as
+// background processes with their data, logs and pid files in the data
+// folder (.data at the repository root).
 //
 //	go run ./stack up      # start what is not running, wait until it answers
 //	go run ./stack worker  # start the saga worker against it, wait until it polls
@@ -16,7 +17,8 @@
 // `worker` builds ./worker into .tools/bin and runs it in the background
 // like the servers, so that the sagas the starter runs have a worker.
 // TEMPORAL_ADDRESS, INVENTORY_DATABASE_URL with PAYMENTS_DATABASE_URL, and
-// MONGO_URI each replace a local server by an existing one;
+// MONGO_URI each replace a local server by an existing one
+// (SAGAFLOW_FERRETDB_POSTGRESQL_URL gives our FerretDB an existing database);
 // SAGAFLOW_{TEMPORAL,TEMPORAL_UI,POSTGRES,MONGO}_PORT move a local server.
 package main
 

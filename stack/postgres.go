@@ -7,11 +7,13 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
 	"os"
 	"os/exec"
 	"os/user"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -31,17 +33,28 @@ const (
 	// pgFallbackRoot holds clusters whose data folder the postgres user
 	// cannot reach (a clone under /root): /var/lib/sagaflow/<hash>/postgres.
 	pgFallbackRoot = "/var/lib/sagaflow"
-	// pgPasswordFile, inside the cluster folder, keeps the service roles' passwords.
+	// pgPasswordFile, inside the cluster folder, keeps the login roles' passwords.
 	pgPasswordFile = "sagaflow-passwords"
 	// pgConfFile, inside the cluster folder, holds the settings the launcher owns.
 	pgConfFile = "sagaflow.conf"
 	// maxSocketPath is the room in sockaddr_un.sun_path, less the NUL.
 	maxSocketPath = 107
+	// pgMaxConnections leaves room for FerretDB's pool beside the services'
+	// pools of the workers (the default is 100).
+	pgMaxConnections = 200
 )
 
-// pgServices are the databases of the local cluster, each owned by a login
-// role of the same name that may connect to it and to nothing else.
+// pgFerretDB is the database (and role) of the cluster that FerretDB owns.
+const pgFerretDB = "ferretdb"
+
+// pgServices are the databases of the services, which the stack file
+// publishes.
 func pgServices() []string { return []string{"inventory", "payments"} }
+
+// pgDatabases are the databases of the local cluster, each owned by a login
+// role of the same name that may connect to it and to nothing else: one per
+// service, and FerretDB's.
+func pgDatabases() []string { return append(pgServices(), pgFerretDB) }
 
 // pgUser is the system user the PostgreSQL tools run as (nil: ourselves).
 type pgUser struct {
@@ -283,7 +296,8 @@ func (l pgLayout) initCluster(ctx context.Context) error {
 	return nil
 }
 
-// writeConf writes the settings that may change between starts (the port).
+// writeConf writes the settings the launcher owns, some of which may change
+// between starts (the port).
 func (l pgLayout) writeConf(port int) error {
 	quote := func(v string) string { return "'" + strings.ReplaceAll(v, "'", "''") + "'" }
 	body := fmt.Sprintf(`# Written by the sagaflow launcher on every start; edits are lost.
@@ -291,7 +305,8 @@ listen_addresses = '%s'
 port = %d
 unix_socket_directories = %s
 unix_socket_permissions = 0700
-`, listenHost, port, quote(l.socketDir))
+max_connections = %d
+`, listenHost, port, quote(l.socketDir), pgMaxConnections)
 	path := filepath.Join(l.clusterDir, pgConfFile)
 	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
 		return fmt.Errorf("write %s: %w", pgConfFile, err)
@@ -364,8 +379,9 @@ func (l pgLayout) stop(ctx context.Context, pid int) error {
 	return nil
 }
 
-// loadOrCreatePasswords returns the service roles' passwords, creating and
-// saving (0600, in the cluster folder) the ones that do not exist yet.
+// loadOrCreatePasswords returns the login roles' passwords, creating and
+// saving (0600, in the cluster folder) the ones that do not exist yet (a
+// cluster made before FerretDB's role existed gets its password here).
 func (l pgLayout) loadOrCreatePasswords() (map[string]string, error) {
 	path := filepath.Join(l.clusterDir, pgPasswordFile)
 	pw, err := config.ReadStackFile(path)
@@ -376,7 +392,7 @@ func (l pgLayout) loadOrCreatePasswords() (map[string]string, error) {
 		pw = map[string]string{}
 	}
 	changed := false
-	for _, svc := range pgServices() {
+	for _, svc := range pgDatabases() {
 		if pw[svc] == "" {
 			b := make([]byte, 18)
 			if _, err := rand.Read(b); err != nil {
@@ -388,8 +404,8 @@ func (l pgLayout) loadOrCreatePasswords() (map[string]string, error) {
 	}
 	if changed {
 		var b strings.Builder
-		b.WriteString("# Passwords of the service roles; reused on every `make up`.\n")
-		for _, svc := range pgServices() {
+		b.WriteString("# Passwords of the login roles; reused on every `make up`.\n")
+		for _, svc := range pgDatabases() {
 			fmt.Fprintf(&b, "%s=%s\n", svc, pw[svc])
 		}
 		if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
@@ -399,7 +415,7 @@ func (l pgLayout) loadOrCreatePasswords() (map[string]string, error) {
 	return pw, nil
 }
 
-// pgServiceURL is the URL a service uses to reach its database over TCP.
+// pgServiceURL is the URL a role uses to reach its database over TCP.
 func pgServiceURL(port int, role, password string) string {
 	u := url.URL{
 		Scheme:   "postgres",
@@ -428,9 +444,10 @@ func (l pgLayout) adminConnect(ctx context.Context, port int) (*pgx.Conn, error)
 	return conn, nil
 }
 
-// setup makes sure each service has its role (with its saved password) and
-// its database, and that only that role (and the admin) may connect to it.
-// It is idempotent and runs on every start.
+// setup makes sure each of pgDatabases has its role (with its saved
+// password) and exists, and that only that role (and the admin) may connect
+// to it. It is idempotent: a cluster made by an earlier version gets the
+// roles and databases it lacks, and keeps its data.
 func (l pgLayout) setup(ctx context.Context, port int, passwords map[string]string) error {
 	conn, err := l.adminConnect(ctx, port)
 	if err != nil {
@@ -438,7 +455,7 @@ func (l pgLayout) setup(ctx context.Context, port int, passwords map[string]stri
 	}
 	defer conn.Close(context.Background())
 
-	for _, svc := range pgServices() {
+	for _, svc := range pgDatabases() {
 		ident := pgx.Identifier{svc}.Sanitize()
 		// The password is hex; no quoting issue, and DDL takes no parameters.
 		pwLiteral := "'" + passwords[svc] + "'"
@@ -478,55 +495,69 @@ func (l pgLayout) setup(ctx context.Context, port int, passwords map[string]stri
 	return checkIsolation(ctx, conn)
 }
 
-// checkIsolation verifies that each service role may connect to its own
-// database and to no other database of the cluster.
+// connectPrivilege says whether role may connect to db.
+type connectPrivilege struct {
+	role, db string
+	can      bool
+}
+
+// checkIsolation verifies that each role of pgDatabases may connect to its
+// own database and to no other database of the cluster.
 func checkIsolation(ctx context.Context, conn *pgx.Conn) error {
 	rows, err := conn.Query(ctx, `SELECT r.rolname, d.datname, has_database_privilege(r.oid, d.oid, 'CONNECT')
 		FROM pg_roles r CROSS JOIN pg_database d
-		WHERE r.rolname = ANY($1) AND d.datallowconn`, pgServices())
+		WHERE r.rolname = ANY($1) AND d.datallowconn`, pgDatabases())
 	if err != nil {
 		return fmt.Errorf("check database isolation: %w", err)
 	}
-	type pair struct{ role, db string }
-	var bad []string
-	seen := map[pair]bool{}
-	for rows.Next() {
-		var p pair
-		var can bool
-		if err := rows.Scan(&p.role, &p.db, &can); err != nil {
-			return fmt.Errorf("check database isolation: %w", err)
-		}
-		seen[p] = true
-		if can != (p.role == p.db) {
-			bad = append(bad, fmt.Sprintf("%s on %s: CONNECT=%v", p.role, p.db, can))
-		}
-	}
-	if err := rows.Err(); err != nil {
+	privs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (connectPrivilege, error) {
+		var p connectPrivilege
+		err := row.Scan(&p.role, &p.db, &p.can)
+		return p, err
+	})
+	if err != nil {
 		return fmt.Errorf("check database isolation: %w", err)
 	}
-	for _, svc := range pgServices() {
-		if !seen[pair{svc, svc}] {
-			bad = append(bad, "no database "+svc+" for role "+svc)
-		}
-	}
-	if len(bad) > 0 {
+	if bad := isolationProblems(privs, pgDatabases()); len(bad) > 0 {
 		return fmt.Errorf("databases are not isolated: %s", strings.Join(bad, "; "))
 	}
 	return nil
 }
 
-// checkPostgres connects with each service URL.
+// isolationProblems lists what breaks isolation in privs: a role of roles
+// that may connect to a database not its own, or that may not connect to
+// its own, or whose database is missing.
+func isolationProblems(privs []connectPrivilege, roles []string) []string {
+	var bad []string
+	own := map[string]bool{}
+	for _, p := range privs {
+		if p.role == p.db {
+			own[p.role] = true
+		}
+		if p.can != (p.role == p.db) {
+			bad = append(bad, fmt.Sprintf("%s on %s: CONNECT=%v", p.role, p.db, p.can))
+		}
+	}
+	for _, r := range roles {
+		if !own[r] {
+			bad = append(bad, "no database "+r+" for role "+r)
+		}
+	}
+	return bad
+}
+
+// checkPostgres connects with each URL of urls (by role), in role order.
 func checkPostgres(ctx context.Context, urls map[string]string) error {
-	for _, svc := range pgServices() {
-		conn, err := pgx.Connect(ctx, urls[svc])
+	for _, role := range slices.Sorted(maps.Keys(urls)) {
+		conn, err := pgx.Connect(ctx, urls[role])
 		if err != nil {
-			return fmt.Errorf("connect as %s: %w", svc, err)
+			return fmt.Errorf("connect as %s: %w", role, err)
 		}
 		var who string
 		err = conn.QueryRow(ctx, "SELECT current_user").Scan(&who)
 		conn.Close(context.Background())
 		if err != nil {
-			return fmt.Errorf("query as %s: %w", svc, err)
+			return fmt.Errorf("query as %s: %w", role, err)
 		}
 	}
 	return nil

@@ -1,8 +1,11 @@
 package main
 
 import (
+	"maps"
 	"net/url"
+	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -60,5 +63,83 @@ func TestPGServiceURL(t *testing.T) {
 func TestPGMajorPicksNewest(t *testing.T) {
 	if pgMajor("/usr/lib/postgresql/15/bin") != 15 || pgMajor("/usr/lib/postgresql/9.6/bin") != 9 {
 		t.Error("pgMajor")
+	}
+}
+
+func TestIsolationProblems(t *testing.T) {
+	roles := pgDatabases()
+	var privs []connectPrivilege
+	for _, r := range roles {
+		for _, db := range append([]string{"postgres", "template1"}, roles...) {
+			privs = append(privs, connectPrivilege{role: r, db: db, can: r == db})
+		}
+	}
+	if bad := isolationProblems(privs, roles); len(bad) != 0 {
+		t.Errorf("isolated cluster: %v", bad)
+	}
+	leaky := append(slices.Clone(privs), connectPrivilege{role: "inventory", db: pgFerretDB, can: true})
+	if bad := isolationProblems(leaky, roles); len(bad) != 1 || !strings.Contains(bad[0], "inventory on ferretdb") {
+		t.Errorf("inventory reaches ferretdb: got %v", bad)
+	}
+	var noFerret []connectPrivilege
+	for _, p := range privs {
+		if p.db != pgFerretDB {
+			noFerret = append(noFerret, p)
+		}
+	}
+	if bad := isolationProblems(noFerret, roles); len(bad) != 1 || !strings.Contains(bad[0], "no database ferretdb") {
+		t.Errorf("no ferretdb database: got %v", bad)
+	}
+}
+
+// A cluster made before FerretDB moved to PostgreSQL has a passwords file
+// without FerretDB's role: it gains one and keeps the others.
+func TestLoadOrCreatePasswordsAddsFerretDB(t *testing.T) {
+	l := pgLayout{clusterDir: t.TempDir()}
+	path := filepath.Join(l.clusterDir, pgPasswordFile)
+	if err := os.WriteFile(path, []byte("inventory=aaa\npayments=bbb\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	pw, err := l.loadOrCreatePasswords()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pw["inventory"] != "aaa" || pw["payments"] != "bbb" || len(pw[pgFerretDB]) != 36 {
+		t.Errorf("got %v", pw)
+	}
+	again, err := l.loadOrCreatePasswords()
+	if err != nil || !maps.Equal(again, pw) {
+		t.Errorf("second load: got %v, %v", again, err)
+	}
+	if fi, _ := os.Stat(path); fi.Mode().Perm() != 0o600 {
+		t.Errorf("mode %v", fi.Mode().Perm())
+	}
+}
+
+// The stack file publishes the services' URLs, not FerretDB's.
+func TestStackFileLeavesOutFerretDBsURL(t *testing.T) {
+	urls := pgURLs(5432, map[string]string{"inventory": "i", "payments": "p", pgFerretDB: "f"})
+	if !strings.Contains(urls[pgFerretDB], "ferretdb:f@127.0.0.1:5432/ferretdb") {
+		t.Errorf("ferretdb URL %q", urls[pgFerretDB])
+	}
+	a := launcher{s: settings{namespace: "default"}}.addrs(7233, 8233, 27017, urls)
+	for k, v := range a.values() {
+		if strings.Contains(v, "ferretdb:") {
+			t.Errorf("%s publishes FerretDB's password: %s", k, v)
+		}
+	}
+}
+
+func TestWriteConfRaisesMaxConnections(t *testing.T) {
+	l := pgLayout{clusterDir: t.TempDir(), socketDir: "/tmp/s"}
+	if err := l.writeConf(5432); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(filepath.Join(l.clusterDir, pgConfFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(data), "max_connections = 200") || !strings.Contains(string(data), "port = 5432") {
+		t.Errorf("got:\n%s", data)
 	}
 }

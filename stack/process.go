@@ -186,10 +186,21 @@ func procState(procRoot string, pid int) (byte, bool) {
 	return st.state, ok
 }
 
-// findProcesses lists the live processes matching id, the launcher aside.
-func findProcesses(procRoot string, id processIdentity) []int {
+// isAnyOf reports whether pid is the live process described by one of ids
+// (a server that an earlier version of the launcher started differently).
+func isAnyOf(procRoot string, pid int, ids []processIdentity) bool {
+	for _, id := range ids {
+		if isOurProcess(procRoot, pid, id) {
+			return true
+		}
+	}
+	return false
+}
+
+// findProcesses lists the live processes matching one of ids, the launcher aside.
+func findProcesses(procRoot string, ids ...processIdentity) []int {
 	return listProcesses(procRoot, func(pid int) bool {
-		return pid != os.Getpid() && isOurProcess(procRoot, pid, id)
+		return pid != os.Getpid() && isAnyOf(procRoot, pid, ids)
 	})
 }
 

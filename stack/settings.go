@@ -16,6 +16,9 @@ type settings struct {
 	ports    ports
 
 	namespace string // Temporal namespace (TEMPORAL_NAMESPACE, default "default")
+	// uiCodecEndpoint is the codec server the dev server's Web UI calls to
+	// decode payloads (SAGAFLOW_UI_CODEC_ENDPOINT; "": none).
+	uiCodecEndpoint string
 
 	// Existing servers to use instead of starting ours; empty = start ours.
 	extTemporalAddress string
@@ -23,6 +26,10 @@ type settings struct {
 	extInventoryURL    string
 	extPaymentsURL     string
 	extMongoURI        string
+	// extFerretDBPostgresURL is an existing PostgreSQL database for our
+	// FerretDB instead of the ferretdb database of our cluster
+	// (SAGAFLOW_FERRETDB_POSTGRESQL_URL).
+	extFerretDBPostgresURL string
 
 	// pgPartial names the one PostgreSQL URL variable set without the other
 	// (ours is started for both; the variable still wins for its service).
@@ -30,6 +37,10 @@ type settings struct {
 
 	root bool // running as uid 0: PostgreSQL tools run as the postgres user
 }
+
+// envUICodecEndpoint names the codec server the Web UI of our dev server
+// uses, such as http://127.0.0.1:8234 (go run ./codecserver).
+const envUICodecEndpoint = "SAGAFLOW_UI_CODEC_ENDPOINT"
 
 // loadSettings reads the environment through getenv.
 func loadSettings(getenv func(string) string) (settings, error) {
@@ -46,14 +57,16 @@ func loadSettings(getenv func(string) string) (settings, error) {
 		return settings{}, err
 	}
 	s := settings{
-		repoRoot:           root,
-		dataDir:            dataDir,
-		ports:              p,
-		namespace:          getenv(config.EnvTemporalNamespace),
-		extTemporalAddress: getenv(config.EnvTemporalAddress),
-		extTemporalUIURL:   getenv(config.EnvTemporalUIURL),
-		extMongoURI:        getenv(config.EnvMongoURI),
-		root:               os.Geteuid() == 0,
+		repoRoot:               root,
+		dataDir:                dataDir,
+		ports:                  p,
+		namespace:              getenv(config.EnvTemporalNamespace),
+		uiCodecEndpoint:        getenv(envUICodecEndpoint),
+		extTemporalAddress:     getenv(config.EnvTemporalAddress),
+		extTemporalUIURL:       getenv(config.EnvTemporalUIURL),
+		extMongoURI:            getenv(config.EnvMongoURI),
+		extFerretDBPostgresURL: getenv(envFerretDBPostgresURL),
+		root:                   os.Geteuid() == 0,
 	}
 	if s.namespace == "" {
 		s.namespace = "default"

@@ -93,6 +93,22 @@ func TestTemporalArgsHaveSearchAttributes(t *testing.T) {
 	}
 }
 
+func TestTemporalArgsCodecEndpoint(t *testing.T) {
+	s := settings{dataDir: "/d", namespace: "default"}
+	if args := strings.Join(temporalArgs(s, 7233, 8233), " "); strings.Contains(args, "--ui-codec-endpoint") {
+		t.Errorf("no endpoint set, yet: %s", args)
+	}
+	s, err := loadSettings(func(k string) string {
+		return map[string]string{envUICodecEndpoint: "http://127.0.0.1:8234", config.EnvDataDir: t.TempDir()}[k]
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if args := strings.Join(temporalArgs(s, 7233, 8233), " "); !strings.Contains(args, "--ui-codec-endpoint http://127.0.0.1:8234") {
+		t.Errorf("args lack the codec endpoint: %s", args)
+	}
+}
+
 func TestVersionLineMatches(t *testing.T) {
 	if !versionLineMatches("temporal version 1.5.1 (Server 1.29.1, UI 2.42.1)\n", "1.5.1") {
 		t.Error("1.5.1 not recognised")

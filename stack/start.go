@@ -27,18 +27,50 @@ func (r *upRun) launchTemporal() error {
 		"port": strconv.Itoa(r.tPort), "ui_port": strconv.Itoa(r.tUIPort)})
 }
 
-// launchFerretDB starts FerretDB when this run starts it; waitFerretDB
-// waits for it.
-func (r *upRun) launchFerretDB() error {
+// launchFerretDB starts FerretDB when this run starts it, on its database
+// in PostgreSQL, which answers by now; waitFerretDB waits for it.
+func (r *upRun) launchFerretDB(ctx context.Context) error {
 	if !r.toStart.ferret {
 		return nil
 	}
-	d, err := startFerretDB(r.s, r.ferretBin, r.fPort)
+	pgURL := r.s.extFerretDBPostgresURL
+	if pgURL == "" {
+		pgURL = r.pgURLMap[pgFerretDB]
+	}
+	if err := r.checkNoSQLiteData(ctx, pgURL); err != nil {
+		return err
+	}
+	d, err := startFerretDB(r.s, r.ferretBin, r.fPort, withPoolMaxConns(pgURL, ferretDBPoolMaxConns))
 	if err != nil {
 		return err
 	}
 	r.ferretProc = d
 	return r.track(nameFerretDB, "FerretDB", d, map[string]string{"port": strconv.Itoa(r.fPort)})
+}
+
+// checkNoSQLiteData refuses to start FerretDB on an empty database while
+// the SQLite files of an earlier version hold documents that the
+// PostgreSQL side of the stack refers to (they are not migrated); beside
+// a database that has data, it only notes the unused folder.
+func (r *upRun) checkNoSQLiteData(ctx context.Context, pgURL string) error {
+	dir := sqliteFerretDBDir(r.s)
+	files, err := sqliteDataFiles(dir)
+	if err != nil {
+		return fmt.Errorf("ferretdb: %w", err)
+	}
+	if len(files) == 0 {
+		return nil
+	}
+	empty, err := ferretDBBackendEmpty(ctx, pgURL)
+	if err != nil {
+		return fmt.Errorf("ferretdb: %w", err)
+	}
+	if empty {
+		return errSQLiteNotMigrated(dir)
+	}
+	fmt.Fprintf(r.out, "%-11s note: %s holds the SQLite files of an earlier version, unused now that FerretDB keeps its data in PostgreSQL; delete it to silence this\n",
+		"FerretDB", dir)
+	return nil
 }
 
 // track has the server d, just started, stopped on rollback, writes its pid
@@ -56,9 +88,8 @@ func (r *upRun) track(name, title string, d *detached, info map[string]string) e
 	return nil
 }
 
-// bringUpPostgres starts our cluster when it is down, sets up the service
-// roles and databases it has just started, and waits until the services
-// can connect.
+// bringUpPostgres starts our cluster when it is down, sets up its roles and
+// databases, and waits until the services and FerretDB can connect.
 func (r *upRun) bringUpPostgres(ctx context.Context) error {
 	if r.s.externalPostgres() {
 		return nil
@@ -80,7 +111,9 @@ func (r *upRun) bringUpPostgres(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("postgres: %w", err)
 	}
-	if r.toStart.pg {
+	// A cluster this run starts, or that the FerretDB this run starts
+	// needs, gets what it lacks (an older cluster has no ferretdb database).
+	if r.toStart.pg || r.toStart.ferret {
 		if err := pg.setup(ctx, r.pgPort, passwords); err != nil {
 			return fmt.Errorf("postgres setup: %w", err)
 		}

@@ -118,7 +118,10 @@ func (la launcher) statusPostgres(ctx context.Context, r *statusReport) error {
 	if err != nil {
 		return err
 	}
+	// The services' databases: a cluster made before FerretDB moved to
+	// PostgreSQL gets FerretDB's on the next up that starts FerretDB.
 	urls := pgURLs(port, passwords)
+	delete(urls, pgFerretDB)
 	r.probe(ctx, "PostgreSQL", fmt.Sprintf("%s:%d (cluster %s)", listenHost, port, pg.clusterDir), pm.pid,
 		func(ctx context.Context) error { return checkPostgres(ctx, urls) })
 	return nil
@@ -130,9 +133,13 @@ func (la launcher) statusMongo(ctx context.Context, r *statusReport) {
 	if s.extMongoURI != "" {
 		r.probe(ctx, "MongoDB (FerretDB)", redact(s.extMongoURI), 0,
 			func(ctx context.Context) error { return checkMongo(ctx, s.extMongoURI, false) })
-	} else if f, up := la.findOurs(nameFerretDB, ferretDBIdentity(s)); up {
+	} else if f, up := la.findOurs(nameFerretDB, ferretDBIdentities(s)...); up {
 		uri := mongoURI(infoPort(f.info, "port", s.ports.mongo))
-		r.probe(ctx, "MongoDB (FerretDB)", uri, f.pid, func(ctx context.Context) error { return checkMongo(ctx, uri, false) })
+		where := uri
+		if isOurProcess(procRoot, f.pid, sqliteFerretDBIdentity(s)) {
+			where += " on SQLite, as an earlier version started it (`make down && make wipe && make up` moves it to PostgreSQL)"
+		}
+		r.probe(ctx, "MongoDB (FerretDB)", where, f.pid, func(ctx context.Context) error { return checkMongo(ctx, uri, false) })
 	} else {
 		r.down("MongoDB (FerretDB)", la.restartHint(nameFerretDB))
 	}

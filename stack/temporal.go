@@ -32,7 +32,8 @@ func temporalUIURL(port int) string {
 
 // temporalArgs is the dev server's command line: a SQLite file in WAL mode
 // (about 4x the throughput of the default journal), server-side eager
-// activity dispatch, and the sagas' search attributes.
+// activity dispatch, the sagas' search attributes, and the Web UI's codec
+// server when one is set.
 func temporalArgs(s settings, port, uiPort int) []string {
 	args := []string{
 		"server", "start-dev",
@@ -48,6 +49,9 @@ func temporalArgs(s settings, port, uiPort int) []string {
 	}
 	for _, sa := range temporalSearchAttributes() {
 		args = append(args, "--search-attribute", sa+"=Keyword")
+	}
+	if s.uiCodecEndpoint != "" {
+		args = append(args, "--ui-codec-endpoint", s.uiCodecEndpoint)
 	}
 	return args
 }

@@ -27,7 +27,7 @@ type upRun struct {
 	tPort, tUIPort, fPort    int // ours: the running servers' ports, else the configured ones
 	temporalBin, ferretBin   string
 	temporalProc, ferretProc *detached
-	pgURLMap                 map[string]string
+	pgURLMap                 map[string]string // our cluster's URLs, by role
 
 	undo []func() // stops what this run started, in start order
 }
@@ -70,14 +70,15 @@ func (la launcher) up(ctx context.Context) (err error) {
 			r.rollback()
 		}
 	}()
-	// Temporal and FerretDB start in the background while PostgreSQL starts.
+	// Temporal starts in the background while PostgreSQL starts; FerretDB,
+	// which keeps its data in PostgreSQL, starts once PostgreSQL answers.
 	if err := r.launchTemporal(); err != nil {
 		return err
 	}
-	if err := r.launchFerretDB(); err != nil {
+	if err := r.bringUpPostgres(ctx); err != nil {
 		return err
 	}
-	if err := r.bringUpPostgres(ctx); err != nil {
+	if err := r.launchFerretDB(ctx); err != nil {
 		return err
 	}
 	if err := r.waitFerretDB(ctx); err != nil {
@@ -100,7 +101,7 @@ func (la launcher) inspect(ctx context.Context) (*upRun, error) {
 	r := &upRun{launcher: la, pgPort: infoPort(pgPrev, "port", s.ports.postgres)}
 	r.kept.pg = pgPrev != nil
 	r.temporal, r.temporalUp = la.findOurs(nameTemporal, temporalIdentity(s))
-	r.ferret, r.ferretUp = la.findOurs(nameFerretDB, ferretDBIdentity(s))
+	r.ferret, r.ferretUp = la.findOurs(nameFerretDB, ferretDBIdentities(s)...)
 	pgUp := false
 	if !s.externalPostgres() {
 		binDir, err := postgresBinDir()
@@ -117,6 +118,9 @@ func (la launcher) inspect(ctx context.Context) (*upRun, error) {
 	r.toStart.temporal = s.extTemporalAddress == "" && !r.temporalUp
 	r.toStart.ferret = s.extMongoURI == "" && !r.ferretUp
 	r.toStart.pg = !s.externalPostgres() && !pgUp
+	if err := r.checkFerretDBBackend(); err != nil {
+		return nil, err
+	}
 
 	tInfo, fInfo := r.temporal.info, r.ferret.info
 	if !r.temporalUp {
@@ -132,6 +136,25 @@ func (la launcher) inspect(ctx context.Context) (*upRun, error) {
 	r.tUIPort = infoPort(tInfo, "ui_port", s.ports.temporalUI)
 	r.fPort = infoPort(fInfo, "port", s.ports.mongo)
 	return r, nil
+}
+
+// checkFerretDBBackend refuses, before anything starts, a FerretDB that
+// still runs on an earlier version's SQLite backend, and a FerretDB to
+// start without a PostgreSQL database to keep its data in.
+func (r *upRun) checkFerretDBBackend() error {
+	s := r.s
+	if s.extMongoURI != "" {
+		return nil
+	}
+	if r.ferretUp && isOurProcess(procRoot, r.ferret.pid, sqliteFerretDBIdentity(s)) {
+		return fmt.Errorf("FerretDB (pid %d) still runs on SQLite in %s, as an earlier version started it, and its documents are not migrated to PostgreSQL: "+
+			"run `make down && make wipe && make up` (the data is demo data)", r.ferret.pid, sqliteFerretDBDir(s))
+	}
+	if r.toStart.ferret && s.externalPostgres() && s.extFerretDBPostgresURL == "" {
+		return fmt.Errorf("FerretDB keeps its data in PostgreSQL, and %s and %s replace our cluster: set %s to a database FerretDB may own, or %s",
+			config.EnvInventoryURL, config.EnvPaymentsURL, envFerretDBPostgresURL, config.EnvMongoURI)
+	}
+	return nil
 }
 
 // nothingToStart reports whether every server of ours already runs.

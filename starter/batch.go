@@ -14,6 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 
 	"github.com/sagaflow/sagaflow/services"
 	"github.com/sagaflow/sagaflow/workflows"
@@ -110,7 +111,7 @@ func (c *cli) batch(ctx context.Context, f batchFlags) error {
 		prog = startProgress(c.out, f.count, isTerminal(c.out), 5*time.Second)
 	}
 	start := time.Now()
-	err = runBatch(ctx, tc, orders, f.concurrency, prog)
+	err = runBatch(ctx, tc, c.dc, orders, f.concurrency, prog)
 	prog.finish()
 	if err != nil {
 		return err
@@ -163,7 +164,7 @@ func planBatch(f batchFlags, prefix string) ([]batchOrder, error) {
 // runBatch places the orders, at most concurrency at a time, and records
 // each outcome in place. The first failure to start or to wait stops the
 // batch: it is the server's, not a saga's.
-func runBatch(ctx context.Context, tc client.Client, orders []batchOrder, concurrency int, prog *progress) error {
+func runBatch(ctx context.Context, tc client.Client, dc converter.DataConverter, orders []batchOrder, concurrency int, prog *progress) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	next := make(chan int)
@@ -171,7 +172,7 @@ func runBatch(ctx context.Context, tc client.Client, orders []batchOrder, concur
 	for range min(concurrency, len(orders)) {
 		wg.Go(func() {
 			for i := range next {
-				if err := runOrder(ctx, tc, &orders[i]); err != nil {
+				if err := runOrder(ctx, tc, dc, &orders[i]); err != nil {
 					cancel(err)
 					return
 				}
@@ -196,9 +197,9 @@ feed:
 }
 
 // runOrder places one order and waits for its outcome.
-func runOrder(ctx context.Context, tc client.Client, o *batchOrder) error {
+func runOrder(ctx context.Context, tc client.Client, dc converter.DataConverter, o *batchOrder) error {
 	start := time.Now()
-	p, err := startSaga(ctx, tc, o.in)
+	p, err := startSaga(ctx, tc, dc, o.in)
 	if err != nil {
 		return err
 	}

@@ -94,7 +94,7 @@ func (c *cli) demo(ctx context.Context) error {
 	rep.Orders = planDemo(prefix)
 	for i := range rep.Orders {
 		o := &rep.Orders[i]
-		p, err := startSaga(ctx, tc, o.in)
+		p, err := startSaga(ctx, tc, c.dc, o.in)
 		if err != nil {
 			return err
 		}

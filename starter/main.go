@@ -13,17 +13,56 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/sagaflow/sagaflow/config"
+	"github.com/sagaflow/sagaflow/internal/codec"
+	"github.com/sagaflow/sagaflow/internal/observability/tracing"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	cfg, err := config.Load(os.Getenv)
+	env, err := readEnv(os.Getenv)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "starter:", err)
 		os.Exit(2)
 	}
-	os.Exit(run(ctx, cfg, os.Args[1:]))
+	// Tracing is off unless OTEL_EXPORTER_OTLP_ENDPOINT (or ..._TRACES_ENDPOINT)
+	// is set; the saga's trace then starts here and the worker's spans join it.
+	tr, err := tracing.Start(ctx, env.tracing)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "starter:", err)
+		os.Exit(2)
+	}
+	code := run(ctx, env, tr.ClientInterceptors(), os.Args[1:])
+	flush, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	if err := tr.Close(flush); err != nil {
+		fmt.Fprintln(os.Stderr, "starter:", err)
+	}
+	cancel()
+	os.Exit(code)
+}
+
+// environment is what the starter reads from its environment: the servers,
+// tracing, and the defaults of --encrypt and --codec-key-file.
+type environment struct {
+	cfg        config.Config
+	tracing    tracing.Config
+	encryption codec.Settings
+}
+
+// readEnv reads the starter's environment through getenv, once, in main: the
+// one place the starter reads it (starter/compose_test.go records the keys it
+// asks for and checks docker-compose.yml against them).
+func readEnv(getenv func(string) string) (environment, error) {
+	cfg, err := config.Load(getenv)
+	if err != nil {
+		return environment{}, err
+	}
+	enc, err := codec.SettingsFromEnv(getenv)
+	if err != nil {
+		return environment{}, err
+	}
+	return environment{cfg: cfg, tracing: tracing.FromEnv(getenv, "sagaflow-starter"), encryption: enc}, nil
 }

@@ -13,7 +13,7 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/converter"
 
 	"github.com/spf13/cobra"
 
@@ -113,7 +113,7 @@ cancel the saga mid-flight.`,
 				return err
 			}
 			defer tc.Close()
-			p, err := startSaga(ctx, tc, in)
+			p, err := startSaga(ctx, tc, c.dc, in)
 			if err != nil {
 				return err
 			}
@@ -168,25 +168,15 @@ func (c *cli) warnWithoutWorker(ctx context.Context, tc client.Client, taskQueue
 
 // startSaga starts the saga of a validated order, or finds the one the order
 // already has: a running saga is returned by the conflict policy, a closed
-// one is refused by the reuse policy and reported. The search attributes are
-// set at start, so the order is listed at once.
-func startSaga(ctx context.Context, tc client.Client, in workflows.OrderInput) (placed, error) {
+// one is refused by the reuse policy and reported. The search attributes,
+// the summary and the details the Web UI shows are set at start
+// (sagaclient.StartOptions), so the order is listed at once. dc is the
+// client's data converter, which the memo is decoded with.
+func startSaga(ctx context.Context, tc client.Client, dc converter.DataConverter, in workflows.OrderInput) (placed, error) {
 	token := randomHex(16)
-	id := workflows.WorkflowID(in.OrderID)
-	opts := client.StartWorkflowOptions{
-		ID:                                       id,
-		TaskQueue:                                workflows.TaskQueue(in.Region),
-		WorkflowIDConflictPolicy:                 enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-		WorkflowIDReusePolicy:                    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
-		WorkflowExecutionErrorWhenAlreadyStarted: true,
-		TypedSearchAttributes: temporal.NewSearchAttributes(
-			workflows.AttrOrderID.ValueSet(in.OrderID),
-			workflows.AttrCustomerID.ValueSet(in.CustomerID),
-			workflows.AttrSagaStatus.ValueSet(string(workflows.StatusRunning)),
-		),
-		Memo:          map[string]any{memoStartToken: token},
-		StaticSummary: fmt.Sprintf("Order %s for %s: %s", in.OrderID, in.CustomerID, itemsText(in)),
-	}
+	opts := sagaclient.StartOptions(in)
+	opts.Memo = map[string]any{memoStartToken: token}
+	id := opts.ID
 	var runID string
 	run, err := tc.ExecuteWorkflow(ctx, opts, workflows.OrderSaga, in)
 	var already *serviceerror.WorkflowExecutionAlreadyStarted
@@ -208,19 +198,10 @@ func startSaga(ctx context.Context, tc client.Client, in workflows.OrderInput) (
 		WorkflowID: id,
 		RunID:      runID,
 		TaskQueue:  info.GetTaskQueue(),
-		New:        memoString(info.GetMemo(), memoStartToken) == token,
+		New:        memoString(dc, info.GetMemo(), memoStartToken) == token,
 		Status:     keyword(info.GetSearchAttributes(), workflows.AttrSagaStatus),
 		Execution:  info.GetStatus().String(),
 	}, nil
-}
-
-// itemsText renders an order's items: "2 x SKU-1, 1 x SKU-2".
-func itemsText(in workflows.OrderInput) string {
-	parts := make([]string, len(in.Items))
-	for i, it := range in.Items {
-		parts[i] = fmt.Sprintf("%d x %s", it.Quantity, it.SKU)
-	}
-	return strings.Join(parts, ", ")
 }
 
 // writePlaced prints what place did, in the manner of `temporal workflow start`.

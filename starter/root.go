@@ -9,8 +9,11 @@ import (
 	"os"
 
 	"github.com/spf13/cobra"
+	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/interceptor"
 
 	"github.com/sagaflow/sagaflow/config"
+	"github.com/sagaflow/sagaflow/internal/codec"
 	"github.com/sagaflow/sagaflow/internal/stores"
 )
 
@@ -23,6 +26,13 @@ type cli struct {
 	out    io.Writer
 	errOut io.Writer
 	json   bool
+	// interceptors wrap the Temporal client's calls (tracing), from main.
+	interceptors []interceptor.ClientInterceptor
+	// encryption is --encrypt and the keys (defaults from the environment,
+	// read in main); dc is the dialed client's data converter (nil: the
+	// default).
+	encryption codec.Settings
+	dc         converter.DataConverter
 }
 
 // errBreach marks a command that ran and printed its result, but whose
@@ -42,9 +52,10 @@ func failedResult(format string, args ...any) error {
 	return resultError{msg: fmt.Sprintf(format, args...)}
 }
 
-// run executes the command line args and returns the exit status.
-func run(ctx context.Context, cfg config.Config, args []string) int {
-	c := &cli{cfg: cfg, out: os.Stdout, errOut: os.Stderr}
+// run executes the command line args with the environment read in main,
+// with interceptors on the Temporal client, and returns the exit status.
+func run(ctx context.Context, env environment, interceptors []interceptor.ClientInterceptor, args []string) int {
+	c := &cli{cfg: env.cfg, out: os.Stdout, errOut: os.Stderr, interceptors: interceptors, encryption: env.encryption}
 	root := c.rootCommand()
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
@@ -73,7 +84,9 @@ batches and the demo, seeds the demo data and checks the stores' invariants.
 Addresses come from TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, INVENTORY_DATABASE_URL,
 PAYMENTS_DATABASE_URL and MONGO_URI, or, for those not set, from the stack
 file that "make up" writes (.data/stack.env). A worker must run for sagas to
-make progress: go run ./worker.
+make progress: go run ./worker. Connection security (TLS, mTLS, an API key):
+TEMPORAL_TLS_CA, TEMPORAL_TLS_CERT, TEMPORAL_TLS_KEY, TEMPORAL_TLS_SERVER_NAME,
+TEMPORAL_API_KEY, TEMPORAL_TLS (README, "Security").
 
 Exit status: 0 on success, 1 when the command ran but its result is a
 failure (a saga that did not complete, an invariant breach), 2 on an error.`,
@@ -81,6 +94,10 @@ failure (a saga that did not complete, an invariant breach), 2 on an error.`,
 		SilenceErrors: true,
 	}
 	root.PersistentFlags().BoolVar(&c.json, "json", false, "print JSON instead of text")
+	root.PersistentFlags().BoolVar(&c.encryption.Enabled, "encrypt", c.encryption.Enabled,
+		"encrypt payloads (inputs, results, memos, failures) like a worker run with --encrypt; both need the same keys [SAGAFLOW_ENCRYPT]")
+	root.PersistentFlags().StringVar(&c.encryption.Keys.File, "codec-key-file", c.encryption.Keys.File,
+		"key file for --encrypt; or the file's content in SAGAFLOW_CODEC_KEYS [SAGAFLOW_CODEC_KEY_FILE]")
 	root.AddGroup(&cobra.Group{ID: "orders", Title: "Orders:"}, &cobra.Group{ID: "data", Title: "Demo data and checks:"})
 	for _, cmd := range []*cobra.Command{c.placeCommand(), c.batchCommand(), c.statusCommand(), c.listCommand(), c.cancelCommand()} {
 		cmd.GroupID = "orders"

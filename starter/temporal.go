@@ -26,14 +26,20 @@ const dialTimeout = 10 * time.Second
 const workerHint = "start one with `go run ./worker` (it serves every region)"
 
 // dial connects to Temporal. The SDK logs to stderr at warn level, so that
-// only what a user should see reaches the terminal. The caller closes the
-// client.
+// only what a user should see reaches the terminal. With --encrypt, the
+// client encrypts payloads, and c.dc is its data converter. The caller
+// closes the client.
 func (c *cli) dial(ctx context.Context) (client.Client, error) {
 	z, err := logging.New(logging.FormatAuto, "warn", c.errOut)
 	if err != nil {
 		return nil, fmt.Errorf("logger: %w", err)
 	}
-	return temporalclient.Dial(ctx, c.cfg, temporalclient.Options{Logger: logging.Temporal(z), Timeout: dialTimeout})
+	opts := temporalclient.Options{Logger: logging.Temporal(z), Timeout: dialTimeout, Interceptors: c.interceptors}
+	if _, err := c.encryption.Apply(&opts); err != nil {
+		return nil, err
+	}
+	c.dc = opts.DataConverter
+	return temporalclient.Dial(ctx, c.cfg, opts)
 }
 
 // errNoSaga is the error for an order that has no saga.
@@ -74,14 +80,19 @@ func keyword(attrs *commonpb.SearchAttributes, key temporal.SearchAttributeKeyKe
 	return s
 }
 
-// memoString decodes a string memo field ("" when absent).
-func memoString(m *commonpb.Memo, key string) string {
+// memoString decodes a string memo field with dc (the client's data
+// converter, which encrypts memos with --encrypt; nil: the default) ("" when
+// absent).
+func memoString(dc converter.DataConverter, m *commonpb.Memo, key string) string {
 	p, ok := m.GetFields()[key]
 	if !ok {
 		return ""
 	}
+	if dc == nil {
+		dc = converter.GetDefaultDataConverter()
+	}
 	var s string
-	if err := converter.GetDefaultDataConverter().FromPayload(p, &s); err != nil {
+	if err := dc.FromPayload(p, &s); err != nil {
 		return ""
 	}
 	return s

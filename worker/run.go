@@ -14,8 +14,10 @@ import (
 
 	"github.com/sagaflow/sagaflow/activities"
 	"github.com/sagaflow/sagaflow/config"
+	"github.com/sagaflow/sagaflow/internal/codec"
 	"github.com/sagaflow/sagaflow/internal/faults"
 	"github.com/sagaflow/sagaflow/internal/logging"
+	"github.com/sagaflow/sagaflow/internal/observability/tracing"
 	"github.com/sagaflow/sagaflow/internal/stores"
 	"github.com/sagaflow/sagaflow/internal/temporalclient"
 	"github.com/sagaflow/sagaflow/internal/workers"
@@ -32,6 +34,12 @@ type settings struct {
 	stopTimeout time.Duration
 	faults      string
 	queuePrefix string
+	// metricsListen is the Prometheus endpoint's address ("" or "off": none).
+	metricsListen string
+	// tracing comes from the standard OTEL_* variables.
+	tracing tracing.Config
+	// encryption is --encrypt and the keys (internal/codec).
+	encryption codec.Settings
 	// envErr reports a malformed numeric environment variable.
 	envErr error
 }
@@ -43,9 +51,16 @@ func command(cfg config.Config, getenv func(string) string) *cobra.Command {
 		logLevel:    envOr(getenv, "SAGAFLOW_LOG_LEVEL", "info"),
 		stopTimeout: 10 * time.Second,
 		faults:      getenv("SAGAFLOW_FAULTS"),
+
+		metricsListen: envOr(getenv, "SAGAFLOW_METRICS_LISTEN", defaultMetricsListen),
+		tracing:       tracing.FromEnv(getenv, serviceName),
 	}
 	s.concurrency, s.envErr = envInt(getenv, "SAGAFLOW_CONCURRENCY", 64, s.envErr)
 	s.pgMaxConns, s.envErr = envInt(getenv, "SAGAFLOW_PG_MAX_CONNS", 20, s.envErr)
+	var encErr error
+	if s.encryption, encErr = codec.SettingsFromEnv(getenv); s.envErr == nil {
+		s.envErr = encErr
+	}
 	cmd := &cobra.Command{
 		Use:   "worker",
 		Short: "Run the order saga's Temporal workers",
@@ -61,6 +76,14 @@ Servers (environment, or the stack file .data/stack.env that "make up" writes):
   INVENTORY_DATABASE_URL   PostgreSQL URL of the inventory database
   PAYMENTS_DATABASE_URL    PostgreSQL URL of the payments database
   MONGO_URI                MongoDB URI for the orders and shipping databases
+
+Connection security (README, "Security"): TEMPORAL_TLS_CA, TEMPORAL_TLS_CERT,
+TEMPORAL_TLS_KEY, TEMPORAL_TLS_SERVER_NAME (TLS, mTLS), TEMPORAL_API_KEY (implies
+TLS), TEMPORAL_TLS=true|false to force TLS on or off.
+
+Tracing (off unless an endpoint is set): OTEL_EXPORTER_OTLP_ENDPOINT or
+OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, OTEL_EXPORTER_OTLP_PROTOCOL (grpc or
+http/protobuf, the default), OTEL_SERVICE_NAME.
 
 Each flag below can also be set by the environment variable in brackets.`,
 		Args:          cobra.NoArgs,
@@ -80,6 +103,10 @@ Each flag below can also be set by the environment variable in brackets.`,
 	f.StringVar(&s.queuePrefix, "task-queue-prefix", "", "serve the task queues <prefix><region> instead of orders-<region> (fault-injection runs use their own)")
 	f.StringVar(&s.faults, "faults", s.faults, "fault injection for fault-injection runs, off by default: \"ambiguous=P,before=P,latency=D,seed=N\" "+
 		"(P: probability that an activity commits and then reports an error / fails before it runs; D: max latency added) [SAGAFLOW_FAULTS]")
+	f.BoolVar(&s.encryption.Enabled, "encrypt", s.encryption.Enabled, "encrypt every payload (AES-256-GCM) with the keys of --codec-key-file or SAGAFLOW_CODEC_KEYS; "+
+		"starters and the codec server need the same keys [SAGAFLOW_ENCRYPT]")
+	f.StringVar(&s.encryption.Keys.File, "codec-key-file", s.encryption.Keys.File, "key file for --encrypt (go run ./codecserver genkey --out FILE) [SAGAFLOW_CODEC_KEY_FILE]")
+	f.StringVar(&s.metricsListen, "metrics-listen", s.metricsListen, "address of the Prometheus endpoint (/metrics); \"\" or off: none, port 0: a free one [SAGAFLOW_METRICS_LISTEN]")
 	return cmd
 }
 
@@ -104,6 +131,19 @@ func run(ctx context.Context, cfg config.Config, s settings) error {
 	if err != nil {
 		return err
 	}
+	obs, err := startObservability(ctx, s.metricsListen, s.tracing, log)
+	if err != nil {
+		return err
+	}
+	defer obs.close()
+	dialOpts := obs.dialOptions(15 * time.Second)
+	ring, err := s.encryption.Apply(&dialOpts)
+	if err != nil {
+		return err
+	}
+	if ring != nil {
+		log.Info("payload encryption on", zap.String("current_key", ring.Current()), zap.Strings("keys", ring.IDs()))
+	}
 	var interceptors []interceptor.WorkerInterceptor
 	if faultCfg.Enabled() {
 		log.Warn("FAULT INJECTION ON: activities will fail on purpose", zap.String("faults", faultCfg.String()))
@@ -115,14 +155,14 @@ func run(ctx context.Context, cfg config.Config, s settings) error {
 	}
 	defer st.Close()
 	log.Info("stores ready, schemas migrated")
-	c, err := temporalclient.Dial(ctx, cfg, temporalclient.Options{Logger: logging.Temporal(log), Timeout: 15 * time.Second})
+	c, err := temporalclient.Dial(ctx, cfg, dialOpts)
 	if err != nil {
 		return err
 	}
 	defer c.Close()
 	acts := &activities.Activities{Inventory: st.Inventory, Payments: st.Payments, Orders: st.Orders, Shipping: st.Shipping}
 	pool, err := workers.Start(c, acts, queues, workers.Options{
-		Concurrency: s.concurrency, StopTimeout: s.stopTimeout, Interceptors: interceptors,
+		Concurrency: s.concurrency, StopTimeout: s.stopTimeout, Interceptors: obs.workerInterceptors(interceptors...),
 	})
 	if err != nil {
 		return err

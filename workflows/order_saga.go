@@ -143,9 +143,15 @@ func (r *run) pause(step string) error {
 
 func (r *run) fails(step string) bool { return r.in.Demo.FailAt == step }
 
+// undo gives the compensation of step its summary for the Web UI.
+func (r *run) undo(step string) saga.CompensationOptions {
+	return saga.CompensationOptions{Summary: compensationSummary(step, r.in, r.t.state.Total)}
+}
+
 func (r *run) createOrder() (string, error) {
 	in := r.in
-	r.s.Add(Compensations[StepCreateOrder], a.CancelOrder, activities.CancelOrderInput{Ref: r.ref(), Reason: "saga compensated"})
+	r.s.AddWithOptions(Compensations[StepCreateOrder], r.undo(StepCreateOrder), a.CancelOrder,
+		activities.CancelOrderInput{Ref: r.ref(), Reason: "saga compensated"})
 	if err := r.pause(StepCreateOrder); err != nil {
 		return StepCreateOrder, err
 	}
@@ -163,8 +169,8 @@ func (r *run) createOrder() (string, error) {
 // before either starts.
 func (r *run) reserveAndCharge() (string, error) {
 	in := r.in
-	r.s.Add(Compensations[StepReserveStock], a.ReleaseStock, r.ref())
-	r.s.Add(Compensations[StepChargePayment], a.RefundPayment, r.ref())
+	r.s.AddWithOptions(Compensations[StepReserveStock], r.undo(StepReserveStock), a.ReleaseStock, r.ref())
+	r.s.AddWithOptions(Compensations[StepChargePayment], r.undo(StepChargePayment), a.RefundPayment, r.ref())
 	for _, step := range []string{StepReserveStock, StepChargePayment} {
 		if err := r.pause(step); err != nil {
 			return step, err
@@ -202,7 +208,7 @@ func (r *run) reserveAndCharge() (string, error) {
 
 func (r *run) createShipment() (string, error) {
 	in := r.in
-	r.s.Add(Compensations[StepCreateShipment], a.CancelShipment, r.ref())
+	r.s.AddWithOptions(Compensations[StepCreateShipment], r.undo(StepCreateShipment), a.CancelShipment, r.ref())
 	if err := r.pause(StepCreateShipment); err != nil {
 		return StepCreateShipment, err
 	}
@@ -259,6 +265,7 @@ func (r *run) compensate(step string, cause error) (SagaState, error) {
 	}
 	if err := r.s.Compensate(); err != nil {
 		r.t.setStatusLogged(StatusCompensationFailing)
+		r.t.count(MetricSagaCompensationFailed, nil)
 		return r.t.state, temporal.NewNonRetryableApplicationError("compensation failed: "+err.Error(), ErrTypeCompensationFailed, err, r.t.state)
 	}
 	if err := r.t.setStatus(StatusCompensated); err != nil {

@@ -40,11 +40,13 @@ func (t *tracker) register() error {
 		workflow.QueryHandlerOptions{Description: "every step's status, attempts, timestamps and last error"}); err != nil {
 		return err
 	}
+	t.count(MetricSagaStarted, nil)
 	return t.upsert(AttrOrderID.ValueSet(t.state.OrderID), AttrCustomerID.ValueSet(t.state.CustomerID),
 		AttrSagaStatus.ValueSet(string(StatusRunning)))
 }
 
 func (t *tracker) upsert(updates ...temporal.SearchAttributeUpdate) error {
+	t.refresh()
 	return workflow.UpsertTypedSearchAttributes(t.ctx, updates...)
 }
 
@@ -54,6 +56,7 @@ func (t *tracker) setStatus(s SagaStatus) error {
 		return nil
 	}
 	t.state.Status = s
+	t.countStatus(s)
 	return t.upsert(AttrSagaStatus.ValueSet(string(s)))
 }
 
@@ -67,14 +70,18 @@ func (t *tracker) fail(step string, err error) error {
 }
 
 func (t *tracker) started(step string) {
+	defer t.refresh()
 	st := t.state.Step(step)
 	st.Status, st.StartedAt = StepRunning, workflow.Now(t.ctx)
+	t.logStarted(step)
 }
 
 // finished records a step's end: done with its result, or failed.
 func (t *tracker) finished(step string, res activities.Result, err error) {
+	defer t.refresh()
 	st := t.state.Step(step)
 	st.EndedAt = workflow.Now(t.ctx)
+	t.logFinished(step, res, err)
 	if err != nil {
 		st.Status, st.LastError, st.Attempts = StepFailed, errorMessage(err), failedAttempt(err)
 		return
@@ -84,11 +91,13 @@ func (t *tracker) finished(step string, res activities.Result, err error) {
 
 // observe follows the compensations: it is the saga's Observer.
 func (t *tracker) observe(e saga.Event) {
+	defer t.refresh()
 	st := t.stepOf(e.Name)
 	if st == nil {
 		return
 	}
 	st.CompensationRounds = e.Round
+	t.reportCompensation(st.Name, e)
 	switch e.Kind {
 	case saga.Started:
 		st.Status = StepCompensating

@@ -44,9 +44,11 @@ type member struct {
 // exited on its own.
 const restartPause = time.Second
 
-// NewFleet prepares n workers of bin with args and the fault spec.
+// NewFleet prepares n workers of bin with args and the fault spec. The
+// workers never encrypt payloads, whatever SAGAFLOW_ENCRYPT says: the
+// runner's client and its replayer read them without keys.
 func NewFleet(bin string, args []string, faultSpec, logDir string, n int) *Fleet {
-	env := append(os.Environ(), "SAGAFLOW_FAULTS="+faultSpec)
+	env := append(os.Environ(), "SAGAFLOW_FAULTS="+faultSpec, "SAGAFLOW_ENCRYPT=false")
 	return &Fleet{bin: bin, args: args, env: env, logDir: logDir, members: make([]*member, n)}
 }
 

@@ -29,14 +29,23 @@ type Options struct {
 	Interceptors []interceptor.ClientInterceptor
 	// DataConverter, when set, encodes payloads (encryption, say).
 	DataConverter converter.DataConverter
+	// FailureConverter, when set, converts errors to failures and back
+	// (with encryption, one that encrypts failure messages too).
+	FailureConverter converter.FailureConverter
 }
 
 // Dial connects to the Temporal server in c, trying again until it answers
 // or opts.Timeout has passed (a server that is restarting comes back within
-// seconds).
+// seconds). TLS, mTLS and an API key are used as c says (see security);
+// their files are read before the first attempt, and a refused handshake
+// or refused credentials end the wait at once.
 func Dial(ctx context.Context, c config.Config, opts Options) (client.Client, error) {
 	if err := c.Require(config.EnvTemporalAddress); err != nil {
 		return nil, err
+	}
+	conn, creds, err := security(c)
+	if err != nil {
+		return nil, fmt.Errorf("connect to Temporal at %s: %w", c.TemporalAddress, err)
 	}
 	ctx, cancel := context.WithTimeout(ctx, opts.Timeout)
 	defer cancel()
@@ -48,9 +57,16 @@ func Dial(ctx context.Context, c config.Config, opts Options) (client.Client, er
 			MetricsHandler: opts.MetricsHandler,
 			Interceptors:   opts.Interceptors,
 			DataConverter:  opts.DataConverter,
+
+			FailureConverter:  opts.FailureConverter,
+			ConnectionOptions: conn,
+			Credentials:       creds,
 		})
 		if err == nil {
 			return cl, nil
+		}
+		if why := refusal(err); why != "" {
+			return nil, fmt.Errorf("connect to Temporal at %s (namespace %s): %s: %w", c.TemporalAddress, c.TemporalNamespace, why, err)
 		}
 		select {
 		case <-ctx.Done():
