@@ -1,11 +1,8 @@
 package workflows_test
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"sync"
@@ -15,21 +12,15 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/temporal"
 	"google.golang.org/protobuf/encoding/protojson"
 
-	"github.com/sagaflow/sagaflow/activities"
-	"github.com/sagaflow/sagaflow/config"
-	"github.com/sagaflow/sagaflow/internal/temporalclient"
+	"github.com/sagaflow/sagaflow/internal/sagatest"
 	"github.com/sagaflow/sagaflow/internal/testenv"
-	"github.com/sagaflow/sagaflow/internal/workers"
 	"github.com/sagaflow/sagaflow/services"
 	"github.com/sagaflow/sagaflow/services/invariants"
 	"github.com/sagaflow/sagaflow/services/inventory"
-	"github.com/sagaflow/sagaflow/services/orders"
 	"github.com/sagaflow/sagaflow/services/payments"
-	"github.com/sagaflow/sagaflow/services/shipping"
 	"github.com/sagaflow/sagaflow/workflows"
 )
 
@@ -38,70 +29,30 @@ import (
 const recordEnv = "SAGAFLOW_RECORD_HISTORIES"
 
 // e2e is a worker on a task queue of its own, over stores of its own, on
-// the real Temporal dev server, PostgreSQL and FerretDB.
+// the real Temporal dev server, PostgreSQL and FerretDB (internal/sagatest),
+// seeded with E-1, of plenty of stock, and E-SCARCE, of 5; rich can pay for
+// anything and poor for nothing.
 type e2e struct {
-	t      *testing.T
-	ctx    context.Context
-	c      client.Client
-	queue  string
-	stores invariants.Stores
+	t *testing.T
+	*sagatest.Env
 }
 
 func startE2E(t *testing.T) *e2e {
 	t.Helper()
-	cfg := testenv.Config(t, config.EnvTemporalAddress, config.EnvInventoryURL, config.EnvPaymentsURL, config.EnvMongoURI)
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	t.Cleanup(cancel)
-	db := testenv.Mongo(t)
-	st := invariants.Stores{
-		Inventory: inventory.New(testenv.Postgres(t, testenv.Inventory)),
-		Payments:  payments.New(testenv.Postgres(t, testenv.Payments)),
-		Orders:    orders.New(db),
-		Shipping:  shipping.New(db, nil),
-	}
-	for _, m := range []interface{ Migrate(context.Context) error }{st.Inventory, st.Payments, st.Orders, st.Shipping} {
-		if err := m.Migrate(ctx); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if _, err := st.Inventory.Seed(ctx, []inventory.Stock{{SKU: "E-1", UnitPrice: 1000, Quantity: 10_000}, {SKU: "E-SCARCE", UnitPrice: 500, Quantity: 5}}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := st.Payments.Seed(ctx, []payments.Account{{CustomerID: "rich", Balance: 1_000_000_000}, {CustomerID: "poor", Balance: 100}}); err != nil {
-		t.Fatal(err)
-	}
-	c, err := temporalclient.Dial(ctx, cfg, temporalclient.Options{Logger: log.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil))), Timeout: 15 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(c.Close)
-	queue := testenv.ID("e2e")
-	acts := &activities.Activities{Inventory: st.Inventory, Payments: st.Payments, Orders: st.Orders, Shipping: st.Shipping}
-	pool, err := workers.Start(c, acts, []string{queue}, workers.Options{Concurrency: 32, StopTimeout: 5 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Stop)
-	return &e2e{t: t, ctx: ctx, c: c, queue: queue, stores: st}
-}
-
-func (e *e2e) start(in workflows.OrderInput) client.WorkflowRun {
-	e.t.Helper()
-	run, err := e.c.ExecuteWorkflow(e.ctx, client.StartWorkflowOptions{
-		ID: workflows.WorkflowID(in.OrderID), TaskQueue: e.queue,
-		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
-	}, workflows.OrderSaga, in)
-	if err != nil {
-		e.t.Fatalf("start %s: %v", in.OrderID, err)
-	}
-	return run
+	e := sagatest.Start(t, sagatest.Options{
+		Seed: sagatest.Seed(
+			[]inventory.Stock{{SKU: "E-1", UnitPrice: 1000, Quantity: 10_000}, {SKU: "E-SCARCE", UnitPrice: 500, Quantity: 5}},
+			[]payments.Account{{CustomerID: "rich", Balance: 1_000_000_000}, {CustomerID: "poor", Balance: 100}}),
+		Concurrency: 32,
+		Timeout:     5 * time.Minute,
+	})
+	return &e2e{t: t, Env: e}
 }
 
 // outcomeOf waits for a saga and returns its final state and how it ended.
 func (e *e2e) outcomeOf(run client.WorkflowRun) (workflows.SagaState, string) {
 	var state workflows.SagaState
-	err := run.Get(e.ctx, &state)
+	err := run.Get(e.Ctx, &state)
 	var appErr *temporal.ApplicationError
 	var canceled *temporal.CanceledError
 	switch {
@@ -123,7 +74,7 @@ func (e *e2e) waitForStep(run client.WorkflowRun, step string) {
 	e.t.Helper()
 	deadline := time.Now().Add(time.Minute)
 	for time.Now().Before(deadline) {
-		v, err := e.c.QueryWorkflow(e.ctx, run.GetID(), run.GetRunID(), workflows.QueryState)
+		v, err := e.Client.QueryWorkflow(e.Ctx, run.GetID(), run.GetRunID(), workflows.QueryState)
 		if err == nil {
 			var s workflows.SagaState
 			if err := v.Get(&s); err == nil && s.Step(step).Status == workflows.StepDone {
@@ -197,12 +148,12 @@ func TestFiftyOrdersEndToEnd(t *testing.T) {
 
 	runs := make([]client.WorkflowRun, len(plan))
 	for i, p := range plan {
-		runs[i] = e.start(p.in)
+		runs[i] = e.StartSaga(p.in)
 	}
 	for i, p := range plan {
 		if p.want == "canceled" {
 			e.waitForStep(runs[i], workflows.StepChargePayment)
-			if err := e.c.CancelWorkflow(e.ctx, runs[i].GetID(), runs[i].GetRunID()); err != nil {
+			if err := e.Client.CancelWorkflow(e.Ctx, runs[i].GetID(), runs[i].GetRunID()); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -244,19 +195,19 @@ func TestFiftyOrdersEndToEnd(t *testing.T) {
 
 	// A second start of a finished order returns the existing saga and
 	// runs no second one.
-	again := e.start(plan[1].in)
+	again := e.StartSaga(plan[1].in)
 	if again.GetRunID() != runs[1].GetRunID() {
 		t.Fatalf("second start ran %s, want the existing run %s", again.GetRunID(), runs[1].GetRunID())
 	}
 	if state, end := e.outcomeOf(again); end != "completed" || state.Status != workflows.StatusCompleted {
 		t.Fatalf("second start: %s %+v", end, state)
 	}
-	desc, err := e.c.DescribeWorkflowExecution(e.ctx, runs[1].GetID(), "")
+	desc, err := e.Client.DescribeWorkflowExecution(e.Ctx, runs[1].GetID(), "")
 	if err != nil || desc.WorkflowExecutionInfo.Execution.RunId != runs[1].GetRunID() {
 		t.Fatalf("latest run of %s: %v, %v", runs[1].GetID(), desc, err)
 	}
 
-	report, err := invariants.Check(e.ctx, e.stores, invariants.Options{Quiet: true})
+	report, err := invariants.Check(e.Ctx, e.Stores, invariants.Options{Quiet: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -275,7 +226,7 @@ func TestFiftyOrdersEndToEnd(t *testing.T) {
 // record writes a saga's history as the JSON the replayer reads.
 func (e *e2e) record(dir, name string, run client.WorkflowRun) {
 	e.t.Helper()
-	it := e.c.GetWorkflowHistory(e.ctx, run.GetID(), run.GetRunID(), false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	it := e.Client.GetWorkflowHistory(e.Ctx, run.GetID(), run.GetRunID(), false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 	var h historypb.History
 	for it.HasNext() {
 		ev, err := it.Next()

@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"io"
-	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -16,23 +14,18 @@ import (
 	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
-	"go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/temporal"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
-	"github.com/sagaflow/sagaflow/activities"
-	"github.com/sagaflow/sagaflow/config"
 	"github.com/sagaflow/sagaflow/internal/codec"
 	"github.com/sagaflow/sagaflow/internal/sagaclient"
+	"github.com/sagaflow/sagaflow/internal/sagatest"
 	"github.com/sagaflow/sagaflow/internal/temporalclient"
 	"github.com/sagaflow/sagaflow/internal/testenv"
-	"github.com/sagaflow/sagaflow/internal/workers"
 	"github.com/sagaflow/sagaflow/services"
 	"github.com/sagaflow/sagaflow/services/inventory"
-	"github.com/sagaflow/sagaflow/services/orders"
 	"github.com/sagaflow/sagaflow/services/payments"
-	"github.com/sagaflow/sagaflow/services/shipping"
 	"github.com/sagaflow/sagaflow/workflows"
 )
 
@@ -53,27 +46,7 @@ var secrets = []string{secretName, secretStreet, "7654321", "76543.21"}
 // a client that has no key: every payload is encrypted and no secret
 // appears anywhere in the raw bytes. With the key, the input decodes back.
 func TestHistoryHoldsCiphertextOnly(t *testing.T) {
-	cfg := testenv.Config(t, config.EnvTemporalAddress, config.EnvInventoryURL, config.EnvPaymentsURL, config.EnvMongoURI)
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	t.Cleanup(cancel)
-
-	// Stores of its own.
-	db := testenv.Mongo(t)
-	inv, pay := inventory.New(testenv.Postgres(t, testenv.Inventory)), payments.New(testenv.Postgres(t, testenv.Payments))
-	ord, shp := orders.New(db), shipping.New(db, nil)
-	for _, m := range []interface{ Migrate(context.Context) error }{inv, pay, ord, shp} {
-		if err := m.Migrate(ctx); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if _, err := inv.Seed(ctx, []inventory.Stock{{SKU: "ENC-1", UnitPrice: unitPrice, Quantity: 100}}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := pay.Seed(ctx, []payments.Account{{CustomerID: "enc-rich", Balance: 1_000_000_000}, {CustomerID: "enc-poor", Balance: 100}}); err != nil {
-		t.Fatal(err)
-	}
-
-	// A worker and a client with encryption on.
+	// A worker and a client with encryption on, over stores of its own.
 	key, err := codec.GenerateKey("e2e-key", time.Now())
 	if err != nil {
 		t.Fatal(err)
@@ -83,23 +56,17 @@ func TestHistoryHoldsCiphertextOnly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	quiet := log.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))
-	encOpts := temporalclient.Options{Logger: quiet, Timeout: 15 * time.Second}
+	var encOpts temporalclient.Options
 	if _, err := (codec.Settings{Enabled: true, Keys: codec.Source{Inline: string(keyFile)}}).Apply(&encOpts); err != nil {
 		t.Fatal(err)
 	}
-	enc, err := temporalclient.Dial(ctx, cfg, encOpts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(enc.Close)
-	queue := testenv.ID("enc")
-	pool, err := workers.Start(enc, &activities.Activities{Inventory: inv, Payments: pay, Orders: ord, Shipping: shp},
-		[]string{queue}, workers.Options{Concurrency: 8, StopTimeout: 5 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Stop)
+	e := sagatest.Start(t, sagatest.Options{
+		Dial: encOpts,
+		Seed: sagatest.Seed([]inventory.Stock{{SKU: "ENC-1", UnitPrice: unitPrice, Quantity: 100}},
+			[]payments.Account{{CustomerID: "enc-rich", Balance: 1_000_000_000}, {CustomerID: "enc-poor", Balance: 100}}),
+		Concurrency: 8,
+	})
+	ctx, enc := e.Ctx, e.Client
 
 	order := func(customer string) workflows.OrderInput {
 		return workflows.OrderInput{
@@ -110,7 +77,7 @@ func TestHistoryHoldsCiphertextOnly(t *testing.T) {
 	}
 	start := func(in workflows.OrderInput) client.WorkflowRun {
 		opts := sagaclient.StartOptions(in)
-		opts.TaskQueue = queue
+		opts.TaskQueue = e.Queue
 		opts.Memo = map[string]any{"note": "deliver to " + secretStreet}
 		run, err := enc.ExecuteWorkflow(ctx, opts, workflows.OrderSaga, in)
 		if err != nil {
@@ -135,11 +102,7 @@ func TestHistoryHoldsCiphertextOnly(t *testing.T) {
 	}
 
 	// A client without the key sees ciphertext only.
-	plain, err := temporalclient.Dial(ctx, cfg, temporalclient.Options{Logger: quiet, Timeout: 15 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(plain.Close)
+	plain := e.Dial(temporalclient.Options{})
 	for _, run := range []client.WorkflowRun{okRun, poorRun} {
 		events := history(ctx, t, plain, run)
 		var raw bytes.Buffer

@@ -2,6 +2,8 @@
 // their own (internal/testenv), seeded with a catalog and accounts, and an
 // in-process worker pool on a task queue of its own, so a test sees only
 // its own sagas' logs, metrics and spans.
+//
+// Stores gives a test the stores alone, for tests that need no Temporal.
 package sagatest
 
 import (
@@ -12,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/interceptor"
@@ -49,13 +52,82 @@ const (
 // Address is where the orders ship to.
 var Address = services.Address{Name: "Ada", Street: Street, City: "Berlin", PostalCode: "10115", Country: "DE"}
 
-// Options tune the client and the workers.
+// Seeding fills a test's migrated stores (chaos.Seed is one).
+type Seeding func(context.Context, invariants.Stores) error
+
+// Seed returns the Seeding that adds stock and accounts.
+func Seed(stock []inventory.Stock, accounts []payments.Account) Seeding {
+	return func(ctx context.Context, st invariants.Stores) error {
+		if _, err := st.Inventory.Seed(ctx, stock); err != nil {
+			return err
+		}
+		_, err := st.Payments.Seed(ctx, accounts)
+		return err
+	}
+}
+
+// Catalog seeds SKU, Rich and Poor: what Start seeds by default.
+var Catalog = Seed(
+	[]inventory.Stock{{SKU: SKU, UnitPrice: UnitPrice, Quantity: 10_000}},
+	[]payments.Account{{CustomerID: Rich, Balance: 1_000_000_000}, {CustomerID: Poor, Balance: PoorBalance}},
+)
+
+// Isolated is a test's own stores: a fresh PostgreSQL schema in each of
+// the inventory and payments databases and a fresh MongoDB database, all
+// migrated and dropped when the test ends.
+type Isolated struct {
+	invariants.Stores
+	// InventoryPool and PaymentsPool are the pools under Stores.Inventory
+	// and Stores.Payments, for SQL the services do not offer (breaking an
+	// invariant on purpose, say).
+	InventoryPool, PaymentsPool *pgxpool.Pool
+}
+
+// Stores returns stores of the test's own, migrated and filled by seed
+// (nil: left empty). Without the stack the test is skipped (failed under
+// CI).
+func Stores(tb testing.TB, seed Seeding) *Isolated {
+	tb.Helper()
+	testenv.Config(tb, config.EnvInventoryURL, config.EnvPaymentsURL, config.EnvMongoURI)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	s := &Isolated{InventoryPool: testenv.Postgres(tb, testenv.Inventory), PaymentsPool: testenv.Postgres(tb, testenv.Payments)}
+	db := testenv.Mongo(tb)
+	s.Stores = invariants.Stores{
+		Inventory: inventory.New(s.InventoryPool),
+		Payments:  payments.New(s.PaymentsPool),
+		Orders:    orders.New(db),
+		Shipping:  shipping.New(db, nil),
+	}
+	for _, m := range []interface{ Migrate(context.Context) error }{s.Inventory, s.Payments, s.Orders, s.Shipping} {
+		if err := m.Migrate(ctx); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	if seed != nil {
+		if err := seed(ctx, s.Stores); err != nil {
+			tb.Fatalf("seed: %v", err)
+		}
+	}
+	return s
+}
+
+// Options tune the stores, the client and the workers.
 type Options struct {
-	// Dial is the client's options; a nil Logger discards the SDK's lines
+	// Dial is the client's options (a data converter and a failure
+	// converter for encryption, say); a nil Logger discards the SDK's lines
 	// and a zero Timeout waits 15s.
 	Dial temporalclient.Options
 	// Interceptors wrap every activity and workflow of the workers.
 	Interceptors []interceptor.WorkerInterceptor
+	// Seed fills the stores; nil seeds the Catalog.
+	Seed Seeding
+	// NoWorker starts no worker: a saga started on Queue never runs.
+	NoWorker bool
+	// Concurrency bounds what each worker runs at once (0: 16).
+	Concurrency int
+	// Timeout bounds the test's Ctx (0: 3 minutes).
+	Timeout time.Duration
 }
 
 // Env is a worker pool and its stores, for one test.
@@ -65,7 +137,8 @@ type Env struct {
 	Config config.Config
 	Client client.Client
 	Queue  string
-	Stores invariants.Stores
+	// Isolated holds Stores and the pools under them.
+	*Isolated
 }
 
 // Start migrates and seeds fresh stores and starts a worker pool on a task
@@ -74,46 +147,50 @@ type Env struct {
 func Start(tb testing.TB, opts Options) *Env {
 	tb.Helper()
 	cfg := testenv.Config(tb, config.EnvTemporalAddress, config.EnvInventoryURL, config.EnvPaymentsURL, config.EnvMongoURI)
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	timeout := opts.Timeout
+	if timeout == 0 {
+		timeout = 3 * time.Minute
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	tb.Cleanup(cancel)
-	db := testenv.Mongo(tb)
-	st := invariants.Stores{
-		Inventory: inventory.New(testenv.Postgres(tb, testenv.Inventory)),
-		Payments:  payments.New(testenv.Postgres(tb, testenv.Payments)),
-		Orders:    orders.New(db),
-		Shipping:  shipping.New(db, nil),
+	seed := opts.Seed
+	if seed == nil {
+		seed = Catalog
 	}
-	for _, m := range []interface{ Migrate(context.Context) error }{st.Inventory, st.Payments, st.Orders, st.Shipping} {
-		if err := m.Migrate(ctx); err != nil {
-			tb.Fatal(err)
-		}
+	e := &Env{tb: tb, Ctx: ctx, Config: cfg, Queue: testenv.ID("sagatest"), Isolated: Stores(tb, seed)}
+	e.Client = e.Dial(opts.Dial)
+	if opts.NoWorker {
+		return e
 	}
-	if _, err := st.Inventory.Seed(ctx, []inventory.Stock{{SKU: SKU, UnitPrice: UnitPrice, Quantity: 10_000}}); err != nil {
-		tb.Fatal(err)
+	concurrency := opts.Concurrency
+	if concurrency == 0 {
+		concurrency = 16
 	}
-	if _, err := st.Payments.Seed(ctx, []payments.Account{{CustomerID: Rich, Balance: 1_000_000_000}, {CustomerID: Poor, Balance: PoorBalance}}); err != nil {
-		tb.Fatal(err)
-	}
-	dial := opts.Dial
-	if dial.Logger == nil {
-		dial.Logger = log.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))
-	}
-	if dial.Timeout == 0 {
-		dial.Timeout = 15 * time.Second
-	}
-	c, err := temporalclient.Dial(ctx, cfg, dial)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(c.Close)
-	queue := testenv.ID("sagatest")
-	acts := &activities.Activities{Inventory: st.Inventory, Payments: st.Payments, Orders: st.Orders, Shipping: st.Shipping}
-	pool, err := workers.Start(c, acts, []string{queue}, workers.Options{Concurrency: 16, StopTimeout: 5 * time.Second, Interceptors: opts.Interceptors})
+	acts := &activities.Activities{Inventory: e.Inventory, Payments: e.Payments, Orders: e.Orders, Shipping: e.Shipping}
+	pool, err := workers.Start(e.Client, acts, []string{e.Queue}, workers.Options{Concurrency: concurrency, StopTimeout: 5 * time.Second, Interceptors: opts.Interceptors})
 	if err != nil {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(pool.Stop)
-	return &Env{tb: tb, Ctx: ctx, Config: cfg, Client: c, Queue: queue, Stores: st}
+	return e
+}
+
+// Dial returns a client of the stack's Temporal, closed when the test
+// ends; a nil Logger discards the SDK's lines and a zero Timeout waits 15s.
+func (e *Env) Dial(opts temporalclient.Options) client.Client {
+	e.tb.Helper()
+	if opts.Logger == nil {
+		opts.Logger = log.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	}
+	if opts.Timeout == 0 {
+		opts.Timeout = 15 * time.Second
+	}
+	c, err := temporalclient.Dial(e.Ctx, e.Config, opts)
+	if err != nil {
+		e.tb.Fatal(err)
+	}
+	e.tb.Cleanup(c.Close)
+	return c
 }
 
 // Order returns an order of quantity units of SKU for customer, shipped to
@@ -125,19 +202,28 @@ func Order(customer string, quantity int64) workflows.OrderInput {
 	}
 }
 
-// Run runs the saga of in to its end and returns its final state and the
-// error type it failed with ("" when it completed).
-func (e *Env) Run(in workflows.OrderInput) (workflows.SagaState, string) {
+// StartSaga starts the saga of in on Queue, or returns the one of its
+// order that runs or ran already (its workflow id is never reused).
+func (e *Env) StartSaga(in workflows.OrderInput) client.WorkflowRun {
 	e.tb.Helper()
 	run, err := e.Client.ExecuteWorkflow(e.Ctx, client.StartWorkflowOptions{
 		ID: workflows.WorkflowID(in.OrderID), TaskQueue: e.Queue,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 	}, workflows.OrderSaga, in)
 	if err != nil {
 		e.tb.Fatalf("start %s: %v", in.OrderID, err)
 	}
+	return run
+}
+
+// Run runs the saga of in to its end and returns its final state and the
+// error type it failed with ("" when it completed).
+func (e *Env) Run(in workflows.OrderInput) (workflows.SagaState, string) {
+	e.tb.Helper()
+	run := e.StartSaga(in)
 	var state workflows.SagaState
-	err = run.Get(e.Ctx, &state)
+	err := run.Get(e.Ctx, &state)
 	var appErr *temporal.ApplicationError
 	switch {
 	case err == nil:

@@ -20,8 +20,8 @@ import (
 // sagas runs order sagas on the real dev server, PostgreSQL and FerretDB
 // (internal/sagatest): an in-process worker pool on a task queue of its
 // own, so that a worker of the stack, which may run older code, never takes
-// the test's sagas, over stores of its own, seeded here with the demo's
-// SKUs and customers as well, which read better in the screenshots.
+// the test's sagas, over stores of its own, seeded with the demo's SKUs and
+// customers, which read better in the screenshots.
 type sagas struct {
 	t *testing.T
 	*sagatest.Env
@@ -31,17 +31,10 @@ type sagas struct {
 // converter, say). Everything stops when the test ends.
 func startSagas(t *testing.T, dial temporalclient.Options) *sagas {
 	t.Helper()
-	e := sagatest.Start(t, sagatest.Options{Dial: dial})
-	if _, err := e.Stores.Inventory.Seed(e.Ctx, []inventory.Stock{
-		{SKU: "SKU-1", UnitPrice: 1250, Quantity: 1000}, {SKU: "SKU-2", UnitPrice: 4000, Quantity: 1000},
-	}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := e.Stores.Payments.Seed(e.Ctx, []payments.Account{
-		{CustomerID: "alice", Balance: 100_000_000}, {CustomerID: "bob", Balance: 100_000_000}, {CustomerID: "carol", Balance: 2_000},
-	}); err != nil {
-		t.Fatal(err)
-	}
+	e := sagatest.Start(t, sagatest.Options{Dial: dial, Seed: sagatest.Seed(
+		[]inventory.Stock{{SKU: "SKU-1", UnitPrice: 1250, Quantity: 1000}, {SKU: "SKU-2", UnitPrice: 4000, Quantity: 1000}},
+		[]payments.Account{{CustomerID: "alice", Balance: 100_000_000}, {CustomerID: "bob", Balance: 100_000_000}, {CustomerID: "carol", Balance: 2_000}},
+	)})
 	return &sagas{t: t, Env: e}
 }
 

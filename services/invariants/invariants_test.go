@@ -7,13 +7,13 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/sagaflow/sagaflow/internal/sagatest"
 	"github.com/sagaflow/sagaflow/internal/testenv"
 	"github.com/sagaflow/sagaflow/services"
 	"github.com/sagaflow/sagaflow/services/invariants"
 	"github.com/sagaflow/sagaflow/services/inventory"
 	"github.com/sagaflow/sagaflow/services/orders"
 	"github.com/sagaflow/sagaflow/services/payments"
-	"github.com/sagaflow/sagaflow/services/shipping"
 )
 
 type fixture struct {
@@ -26,25 +26,9 @@ type fixture struct {
 
 func setup(t *testing.T) *fixture {
 	t.Helper()
-	f := &fixture{ctx: testenv.Context(t), t: t,
-		invPool: testenv.Postgres(t, testenv.Inventory), payPool: testenv.Postgres(t, testenv.Payments)}
-	db := testenv.Mongo(t)
-	f.st = invariants.Stores{
-		Inventory: inventory.New(f.invPool), Payments: payments.New(f.payPool),
-		Orders: orders.New(db), Shipping: shipping.New(db, nil),
-	}
-	for _, m := range []interface{ Migrate(context.Context) error }{f.st.Inventory, f.st.Payments, f.st.Orders, f.st.Shipping} {
-		if err := m.Migrate(f.ctx); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if _, err := f.st.Inventory.Seed(f.ctx, []inventory.Stock{{SKU: "A", UnitPrice: 100, Quantity: 10}}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := f.st.Payments.Seed(f.ctx, []payments.Account{{CustomerID: "alice", Balance: 1000}}); err != nil {
-		t.Fatal(err)
-	}
-	return f
+	s := sagatest.Stores(t, sagatest.Seed([]inventory.Stock{{SKU: "A", UnitPrice: 100, Quantity: 10}},
+		[]payments.Account{{CustomerID: "alice", Balance: 1000}}))
+	return &fixture{ctx: testenv.Context(t), t: t, st: s.Stores, invPool: s.InventoryPool, payPool: s.PaymentsPool}
 }
 
 var berlin = services.Address{Name: "Ada", Street: "Main 1", City: "Berlin", PostalCode: "10115", Country: "DE"}
