@@ -7,10 +7,12 @@ GO ?= go
 CHAOS_SHORT ?= --orders 150 --concurrency 16 --kills 12 --terms 2 --postgres-outages 1 --ferretdb-outages 1 --temporal-restarts 1 --ambiguous 0.1 --seed 7
 # Arguments of `make chaos` (the full run's defaults are in chaos/run.go).
 CHAOS_ARGS ?=
+# Arguments of `make bench` (go run ./bench --help; --docs refreshes docs/bench/).
+BENCH_ARGS ?=
 # The determinism check for workflow code, pinned.
 WORKFLOWCHECK ?= go.temporal.io/sdk/contrib/tools/workflowcheck@v0.6.0
 
-.PHONY: up down wipe status worker test demo chaos
+.PHONY: up down wipe status worker test demo chaos bench
 
 up:
 	$(GO) run ./stack up
@@ -48,3 +50,9 @@ demo:
 	$(GO) run ./stack up
 	$(GO) run ./stack worker
 	$(GO) run ./starter demo
+
+# The benchmarks, side by side in one run on the local stack: the saga, bare
+# Temporal with the same steps, the database floor and a lock-holding
+# baseline; a table, .data/bench/<run>.json and .png (about 13 minutes).
+bench:
+	$(GO) run ./bench $(BENCH_ARGS)

@@ -84,7 +84,7 @@ func TestTemporalArgsHaveSearchAttributes(t *testing.T) {
 	s := settings{dataDir: "/d", namespace: "default"}
 	args := strings.Join(temporalArgs(s, 7233, 8233), " ")
 	for _, want := range []string{"--ip 127.0.0.1", "--port 7233", "--ui-port 8233", "--db-filename /d/temporal/temporal.db",
-		"journal_mode=wal", "synchronous=normal", "system.enableActivityEagerExecution=true",
+		"journal_mode=wal", "synchronous=normal", "system.enableActivityEagerExecution=true", "history.transferProcessorMaxPollRPS=200",
 		"--search-attribute OrderId=Keyword", "--search-attribute CustomerId=Keyword",
 		"--search-attribute SagaStatus=Keyword", "--search-attribute FailedStep=Keyword"} {
 		if !strings.Contains(args, want) {

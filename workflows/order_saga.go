@@ -102,7 +102,7 @@ func (r *run) execute() (SagaState, error) {
 	}
 	var price activities.PriceResult
 	r.t.started(StepPriceOrder)
-	err = exec(r.ctx, fmt.Sprintf("Price %s", itemsSummary(in.Items)), a.PriceOrder,
+	err = r.exec(r.ctx, fmt.Sprintf("Price %s", itemsSummary(in.Items)), a.PriceOrder,
 		activities.PriceInput{Items: in.Items}).Get(r.ctx, &price)
 	r.t.finished(StepPriceOrder, price.Result, err)
 	if err != nil {
@@ -128,9 +128,26 @@ func (r *run) execute() (SagaState, error) {
 	return r.t.state, nil
 }
 
-// exec starts the activity of a forward step on ctx.
-func exec(ctx workflow.Context, summary string, activity any, arg any) workflow.Future {
+// exec starts the activity of a forward step on ctx: a local activity with
+// the same timeouts and retries when the order asks for local steps.
+func (r *run) exec(ctx workflow.Context, summary string, activity any, arg any) workflow.Future {
+	if r.in.LocalSteps {
+		return workflow.ExecuteLocalActivity(workflow.WithLocalActivityOptions(ctx, localOptions(forwardOptions(summary))), activity, arg)
+	}
 	return workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, forwardOptions(summary)), activity, arg)
+}
+
+// pivotLocalDeadline stands for "no deadline" for the pivot run as a local
+// activity: a local activity's ScheduleToCloseTimeout defaults to its
+// StartToCloseTimeout, so it needs one, and this one outlasts any outage.
+const pivotLocalDeadline = 10 * 365 * 24 * time.Hour
+
+// localOptions are the local-activity form of a forward step's options.
+func localOptions(o workflow.ActivityOptions) workflow.LocalActivityOptions {
+	return workflow.LocalActivityOptions{
+		StartToCloseTimeout: o.StartToCloseTimeout, ScheduleToCloseTimeout: o.ScheduleToCloseTimeout,
+		RetryPolicy: o.RetryPolicy, Summary: o.Summary,
+	}
 }
 
 // pause waits before step when the demo asks for it.
@@ -157,7 +174,7 @@ func (r *run) createOrder() (string, error) {
 	}
 	r.t.started(StepCreateOrder)
 	var res activities.Result
-	err := exec(r.ctx, fmt.Sprintf("Create order %s for %s", in.OrderID, in.CustomerID), a.CreateOrder,
+	err := r.exec(r.ctx, fmt.Sprintf("Create order %s for %s", in.OrderID, in.CustomerID), a.CreateOrder,
 		activities.CreateOrderInput{Ref: r.ref(), CustomerID: in.CustomerID, Region: in.Region, Items: in.Items,
 			ShipTo: in.ShipTo, Total: r.t.state.Total, Fail: r.fails(StepCreateOrder)}).Get(r.ctx, &res)
 	r.t.finished(StepCreateOrder, res, err)
@@ -179,10 +196,10 @@ func (r *run) reserveAndCharge() (string, error) {
 	ctx, cancel := workflow.WithCancel(r.ctx)
 	defer cancel()
 	r.t.started(StepReserveStock)
-	reserve := exec(ctx, fmt.Sprintf("Reserve %s in %s", itemsSummary(in.Items), in.Region), a.ReserveStock,
+	reserve := r.exec(ctx, fmt.Sprintf("Reserve %s in %s", itemsSummary(in.Items), in.Region), a.ReserveStock,
 		activities.ReserveInput{Ref: r.ref(), Items: in.Items, Fail: r.fails(StepReserveStock)})
 	r.t.started(StepChargePayment)
-	charge := exec(ctx, fmt.Sprintf("Charge %s %s", in.CustomerID, money(r.t.state.Total)), a.ChargePayment,
+	charge := r.exec(ctx, fmt.Sprintf("Charge %s %s", in.CustomerID, money(r.t.state.Total)), a.ChargePayment,
 		activities.ChargeInput{Ref: r.ref(), CustomerID: in.CustomerID, Amount: r.t.state.Total, Fail: r.fails(StepChargePayment)})
 
 	var failedStep string
@@ -214,7 +231,7 @@ func (r *run) createShipment() (string, error) {
 	}
 	r.t.started(StepCreateShipment)
 	var res activities.ShipResult
-	err := exec(r.ctx, fmt.Sprintf("Ship order %s to %s", in.OrderID, in.ShipTo.Country), a.CreateShipment,
+	err := r.exec(r.ctx, fmt.Sprintf("Ship order %s to %s", in.OrderID, in.ShipTo.Country), a.CreateShipment,
 		activities.ShipInput{Ref: r.ref(), ShipTo: in.ShipTo, Fail: r.fails(StepCreateShipment)}).Get(r.ctx, &res)
 	r.t.finished(StepCreateShipment, res.Result, err)
 	r.t.state.Tracking = res.Tracking
@@ -230,11 +247,17 @@ func (r *run) confirm() error {
 	ctx, _ := workflow.NewDisconnectedContext(r.ctx)
 	opts := forwardOptions("Confirm order " + r.in.OrderID)
 	opts.ScheduleToCloseTimeout = 0
-	ctx = workflow.WithActivityOptions(ctx, opts)
+	var fut workflow.Future
 	r.t.started(StepConfirmOrder)
+	in := activities.ConfirmInput{Ref: r.ref(), Fail: r.fails(StepConfirmOrder)}
+	if r.in.LocalSteps {
+		opts.ScheduleToCloseTimeout = pivotLocalDeadline
+		fut = workflow.ExecuteLocalActivity(workflow.WithLocalActivityOptions(ctx, localOptions(opts)), a.ConfirmOrder, in)
+	} else {
+		fut = workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, opts), a.ConfirmOrder, in)
+	}
 	var res activities.Result
-	err := workflow.ExecuteActivity(ctx, a.ConfirmOrder,
-		activities.ConfirmInput{Ref: r.ref(), Fail: r.fails(StepConfirmOrder)}).Get(ctx, &res)
+	err := fut.Get(ctx, &res)
 	r.t.finished(StepConfirmOrder, res, err)
 	return err
 }

@@ -15,8 +15,10 @@ import (
 
 // TestReplayRecordedHistories replays histories recorded on the real dev
 // server (a success, a compensation, a cancellation; see recordEnv in
-// e2e_test.go) through the current OrderSaga. A change to the workflow
-// that would break running sagas fails here.
+// e2e_test.go; and, with local steps, a success and an out-of-stock
+// compensation taken from a benchmark run with `temporal workflow show -o
+// json`) through the current OrderSaga. A change to the workflow that would
+// break running sagas fails here.
 func TestReplayRecordedHistories(t *testing.T) {
 	files, err := filepath.Glob("testdata/*.json")
 	if err != nil {

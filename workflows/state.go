@@ -22,10 +22,15 @@ var (
 type tracker struct {
 	ctx   workflow.Context
 	state SagaState
+	// trustStart skips the first upsert when the saga was started with the
+	// search attributes it would set (sagaclient.StartOptions sets them).
+	// Only with local steps: the default mode's recorded histories hold
+	// that upsert, and replay must find it.
+	trustStart bool
 }
 
 func newTracker(ctx workflow.Context, in OrderInput) *tracker {
-	t := &tracker{ctx: ctx, state: SagaState{
+	t := &tracker{ctx: ctx, trustStart: in.LocalSteps, state: SagaState{
 		OrderID: in.OrderID, CustomerID: in.CustomerID, Region: in.Region, Status: StatusRunning,
 	}}
 	for _, name := range Steps {
@@ -41,8 +46,22 @@ func (t *tracker) register() error {
 		return err
 	}
 	t.count(MetricSagaStarted, nil)
+	if t.trustStart && t.startedWithAttributes() {
+		t.refresh()
+		return nil
+	}
 	return t.upsert(AttrOrderID.ValueSet(t.state.OrderID), AttrCustomerID.ValueSet(t.state.CustomerID),
 		AttrSagaStatus.ValueSet(string(StatusRunning)))
+}
+
+// startedWithAttributes reports whether the saga's start set the search
+// attributes register would set, to the same values.
+func (t *tracker) startedWithAttributes() bool {
+	sa := workflow.GetTypedSearchAttributes(t.ctx)
+	order, ok1 := sa.GetKeyword(AttrOrderID)
+	customer, ok2 := sa.GetKeyword(AttrCustomerID)
+	status, ok3 := sa.GetKeyword(AttrSagaStatus)
+	return ok1 && ok2 && ok3 && order == t.state.OrderID && customer == t.state.CustomerID && status == string(StatusRunning)
 }
 
 func (t *tracker) upsert(updates ...temporal.SearchAttributeUpdate) error {

@@ -60,6 +60,20 @@ type OrderInput struct {
 	ShipTo     services.Address `json:"ship_to"`
 	// Demo shapes a run for demonstrations and tests.
 	Demo Demo `json:"demo,omitempty"`
+	// LocalSteps runs the forward steps (PriceOrder to ConfirmOrder) as
+	// local activities: in the worker that runs the saga's workflow task,
+	// recorded as markers when the task completes, with no activity task
+	// round trip through the server; a saga that meets no failure then
+	// takes one workflow task. Retries, timeouts, business refusals and
+	// compensations (still regular activities) are the same. The
+	// trade-off: a worker that crashes before the workflow task completes
+	// loses every step result of that task, and the next worker runs
+	// those steps again (the barrier makes the re-run a no-op that reports
+	// "duplicate"); steps are not spread over other workers; and retries
+	// longer than the workflow task timeout wait on a workflow timer. The
+	// choice is part of the saga's input, so a history replays the same
+	// whatever the worker's settings.
+	LocalSteps bool `json:"local_steps,omitempty"`
 }
 
 // Demo shapes a saga run for demonstrations and tests.

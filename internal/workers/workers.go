@@ -25,6 +25,27 @@ type Options struct {
 	StopTimeout time.Duration
 	// Interceptors wrap every activity and workflow (the fault layer, say).
 	Interceptors []interceptor.WorkerInterceptor
+	// WorkflowPollers and ActivityPollers are the concurrent long polls of
+	// each worker for workflow and activity tasks (0: the SDK's defaults).
+	WorkflowPollers int
+	ActivityPollers int
+	// DisableEagerActivities turns eager activity dispatch off: without it
+	// an activity scheduled on the worker's own task queue comes back with
+	// the workflow task's completion when a slot is free, with no poll.
+	DisableEagerActivities bool
+}
+
+// WorkerOptions are the SDK's worker options that o stands for.
+func (o Options) WorkerOptions() worker.Options {
+	return worker.Options{
+		MaxConcurrentActivityExecutionSize:     o.Concurrency,
+		MaxConcurrentWorkflowTaskExecutionSize: o.Concurrency,
+		MaxConcurrentWorkflowTaskPollers:       o.WorkflowPollers,
+		MaxConcurrentActivityTaskPollers:       o.ActivityPollers,
+		DisableEagerActivities:                 o.DisableEagerActivities,
+		WorkerStopTimeout:                      o.StopTimeout,
+		Interceptors:                           o.Interceptors,
+	}
 }
 
 // Register registers the order saga and its activities on r.
@@ -62,12 +83,7 @@ func QueuesFor(prefix string, regions []string) ([]string, error) {
 func Start(c client.Client, acts *activities.Activities, queues []string, opts Options) (*Pool, error) {
 	p := &Pool{}
 	for _, queue := range queues {
-		w := worker.New(c, queue, worker.Options{
-			MaxConcurrentActivityExecutionSize:     opts.Concurrency,
-			MaxConcurrentWorkflowTaskExecutionSize: opts.Concurrency,
-			WorkerStopTimeout:                      opts.StopTimeout,
-			Interceptors:                           opts.Interceptors,
-		})
+		w := worker.New(c, queue, opts.WorkerOptions())
 		Register(w, acts)
 		if err := w.Start(); err != nil {
 			p.Stop()

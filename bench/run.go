@@ -1,0 +1,299 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime/pprof"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+	"go.temporal.io/sdk/log"
+
+	"github.com/sagaflow/sagaflow/config"
+	"github.com/sagaflow/sagaflow/internal/bench"
+	"github.com/sagaflow/sagaflow/internal/temporalclient"
+)
+
+// flags are the command's flags beyond bench.Options.
+type flags struct {
+	modes, workloads, concurrency string
+	outDir                        string
+	docs                          bool
+	stackUp                       bool
+	jsonStdout                    bool
+	cpuProfile                    string
+	from                          string
+}
+
+func command(getenv func(string) string) *cobra.Command {
+	o := bench.Options{
+		Warmup: time.Second, Duration: 10 * time.Second, OrderTimeout: time.Minute,
+		SelloutStock: 200, SelloutConcurrency: 64,
+		Sustain: 60 * time.Second, SustainMode: bench.ModeSagaflowLocal, SustainConcurrency: 32, SustainWindow: 10 * time.Second,
+		EagerStart: true, Worker: bench.WorkerTuning{Concurrency: 64}, PGMaxConns: 20,
+	}
+	f := flags{
+		modes: strings.Join(bench.Modes, ","), workloads: string(bench.Spread) + "," + string(bench.Hot), concurrency: "1,8,32,64",
+		stackUp: true,
+	}
+	cmd := &cobra.Command{
+		Use:   "bench",
+		Short: "Measure the order saga against bare Temporal, the database floor and a lock-holding baseline",
+		Long: `bench brings the local stack up (make up), then measures, in this one process and
+run, each mode at each concurrency for --duration (after --warmup), with orders
+of one unit spread over 64 SKUs and all on one hot SKU:
+
+  floor           the saga's database operations on the real services, no Temporal
+  bare            a Temporal workflow of six no-op activities shaped like the saga
+  bare-local      the same with local activities
+  sagaflow        the real OrderSaga, real activities, real stores
+  sagaflow-local  the same with its steps as local activities (OrderInput.LocalSteps)
+  coordinated     ANTI-PATTERN for comparison: PostgreSQL transactions holding
+                  SELECT ... FOR UPDATE locks on the stock and account rows
+                  while the MongoDB writes happen
+
+Then a sellout per mode (2 x --sellout-stock orders on one SKU holding
+--sellout-stock units: exactly that many must complete, the rest be refused as
+out of stock) and a sustained run of --sustain-mode. Every cell runs on fresh
+stores on the stack's servers (a schema per cell, dropped after), checked for
+oversell and by the invariant checker. Workers run in this process on task
+queues of their own. It prints a table and writes <out-dir>/<run id>.json and
+.png (with --docs, also docs/bench/bench.{png,json,md}).`,
+		Args:          cobra.NoArgs,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return run(cmd.Context(), getenv, o, f, cmd.OutOrStdout())
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.modes, "modes", f.modes, "comma-separated modes to measure")
+	fl.StringVar(&f.workloads, "workloads", f.workloads, "comma-separated workloads: spread, hot")
+	fl.StringVar(&f.concurrency, "concurrency", f.concurrency, "comma-separated numbers of concurrent clients")
+	fl.DurationVar(&o.Duration, "duration", o.Duration, "measured window of each cell")
+	fl.DurationVar(&o.Warmup, "warmup", o.Warmup, "warm-up before each cell's window (not counted)")
+	fl.DurationVar(&o.OrderTimeout, "order-timeout", o.OrderTimeout, "bound on one order")
+	fl.IntVar(&o.SelloutStock, "sellout-stock", o.SelloutStock, "stock of the sellout cells (0: none)")
+	fl.IntVar(&o.SelloutConcurrency, "sellout-concurrency", o.SelloutConcurrency, "clients of the sellout cells")
+	fl.DurationVar(&o.Sustain, "sustain", o.Sustain, "length of the sustained cell (0: none)")
+	fl.StringVar(&o.SustainMode, "sustain-mode", o.SustainMode, "mode of the sustained cell")
+	fl.IntVar(&o.SustainConcurrency, "sustain-concurrency", o.SustainConcurrency, "clients of the sustained cell")
+	fl.DurationVar(&o.SustainWindow, "sustain-window", o.SustainWindow, "the sustained cell's throughput is also reported per window of this length")
+	fl.BoolVar(&o.EagerStart, "eager-start", o.EagerStart, "start workflows with eager workflow start (the worker is in this process)")
+	fl.IntVar(&o.Worker.Concurrency, "worker-concurrency", o.Worker.Concurrency, "activity and workflow task slots per worker")
+	fl.IntVar(&o.Worker.WorkflowPollers, "workflow-pollers", o.Worker.WorkflowPollers, "workflow task pollers per worker (0: the SDK's default)")
+	fl.IntVar(&o.Worker.ActivityPollers, "activity-pollers", o.Worker.ActivityPollers, "activity task pollers per worker (0: the SDK's default)")
+	fl.BoolVar(&o.Worker.DisableEagerActivities, "no-eager-activities", false, "turn eager activity dispatch off")
+	fl.Int32Var(&o.PGMaxConns, "pg-max-conns", o.PGMaxConns, "connections per PostgreSQL pool of a cell")
+	fl.StringVar(&f.outDir, "out-dir", "", "folder of the JSON and PNG (default <data folder>/bench)")
+	fl.BoolVar(&f.docs, "docs", false, "also write docs/bench/bench.{png,json,md} for the README")
+	fl.BoolVar(&f.stackUp, "stack-up", f.stackUp, "bring the local stack up first (go run ./stack up)")
+	fl.BoolVar(&f.jsonStdout, "json", false, "print the report as JSON instead of the table")
+	fl.BoolVar(&o.KeepDocs, "keep", false, "keep the cells' MongoDB databases (bench_<run>_<cell>_docs) after the run")
+	fl.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of this process over the whole run to this file")
+	fl.StringVar(&f.from, "from", "", "measure nothing: print a saved JSON report and write its chart and markdown (with --docs, to docs/bench/)")
+	return cmd
+}
+
+func run(ctx context.Context, getenv func(string) string, o bench.Options, f flags, out io.Writer) error {
+	if f.from != "" {
+		return replot(f, out)
+	}
+	var err error
+	if o.Modes, err = list(f.modes, func(s string) (string, error) { return s, nil }); err != nil {
+		return err
+	}
+	if o.Workloads, err = list(f.workloads, func(s string) (bench.Workload, error) { return bench.Workload(s), nil }); err != nil {
+		return err
+	}
+	if o.Concurrency, err = list(f.concurrency, strconv.Atoi); err != nil {
+		return fmt.Errorf("--concurrency: %w", err)
+	}
+	o.RunID = time.Now().UTC().Format("20060102-150405")
+	if err := o.Validate(); err != nil {
+		return err
+	}
+	root, err := config.RepoRoot()
+	if err != nil {
+		return err
+	}
+	dataDir, err := config.DataDir(getenv)
+	if err != nil {
+		return err
+	}
+	if f.stackUp {
+		if err := stackUp(ctx, root); err != nil {
+			return err
+		}
+	}
+	cfg, err := config.Load(getenv)
+	if err != nil {
+		return err
+	}
+	if err := cfg.Require(config.EnvTemporalAddress, config.EnvInventoryURL, config.EnvPaymentsURL, config.EnvMongoURI); err != nil {
+		return err
+	}
+	quiet := log.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	tc, err := temporalclient.Dial(ctx, cfg, temporalclient.Options{Logger: quiet, Timeout: 15 * time.Second})
+	if err != nil {
+		return err
+	}
+	defer tc.Close()
+	mc, err := mongo.Connect(options.Client().ApplyURI(cfg.MongoURI).SetTimeout(30 * time.Second))
+	if err != nil {
+		return fmt.Errorf("connect to MongoDB: %w", err)
+	}
+	defer mc.Disconnect(context.WithoutCancel(ctx)) //nolint:errcheck // closing
+	o.RunDir = filepath.Join(dataDir, "run")
+	o.Progress = os.Stderr
+	if f.cpuProfile != "" {
+		stop, err := startProfile(f.cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
+	fmt.Fprintf(os.Stderr, "bench %s: load %s; %d modes x %d workloads x %d concurrencies, %s each\n",
+		o.RunID, loadavg(), len(o.Modes), len(o.Workloads), len(o.Concurrency), o.Duration)
+	rep, err := bench.NewRunner(o, bench.Deps{Config: cfg, Temporal: tc, Mongo: mc}).Run(ctx)
+	if err != nil {
+		return err
+	}
+	if f.outDir == "" {
+		f.outDir = filepath.Join(dataDir, "bench")
+	}
+	base := filepath.Join(f.outDir, rep.RunID)
+	if err := writeOutputs(base, rep); err != nil {
+		return err
+	}
+	if f.docs {
+		if err := writeOutputs(filepath.Join(root, "docs", "bench", "bench"), rep); err != nil {
+			return err
+		}
+	}
+	if f.jsonStdout {
+		enc := json.NewEncoder(out)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(rep); err != nil {
+			return fmt.Errorf("write JSON: %w", err)
+		}
+		return nil
+	}
+	bench.WriteTable(out, rep)
+	fmt.Fprintf(out, "\nreport: %s.json, chart: %s.png\n", base, base)
+	return nil
+}
+
+// replot prints the saved report f.from and writes its chart and markdown
+// beside it (and to docs/bench/ with --docs).
+func replot(f flags, out io.Writer) error {
+	body, err := os.ReadFile(f.from)
+	if err != nil {
+		return fmt.Errorf("read report: %w", err)
+	}
+	var rep bench.Report
+	if err := json.Unmarshal(body, &rep); err != nil {
+		return fmt.Errorf("read report %s: %w", f.from, err)
+	}
+	if err := writeOutputs(strings.TrimSuffix(f.from, ".json"), &rep); err != nil {
+		return err
+	}
+	if f.docs {
+		root, err := config.RepoRoot()
+		if err != nil {
+			return err
+		}
+		if err := writeOutputs(filepath.Join(root, "docs", "bench", "bench"), &rep); err != nil {
+			return err
+		}
+	}
+	bench.WriteTable(out, &rep)
+	return nil
+}
+
+// writeOutputs writes base.json, base.png and base.md.
+func writeOutputs(base string, rep *bench.Report) error {
+	if err := os.MkdirAll(filepath.Dir(base), 0o755); err != nil {
+		return fmt.Errorf("write report: %w", err)
+	}
+	body, err := json.MarshalIndent(rep, "", "  ")
+	if err != nil {
+		return fmt.Errorf("write report: %w", err)
+	}
+	if err := os.WriteFile(base+".json", append(body, '\n'), 0o644); err != nil {
+		return fmt.Errorf("write report: %w", err)
+	}
+	if err := bench.WriteChart(base+".png", rep); err != nil {
+		return err
+	}
+	md, err := os.Create(base + ".md")
+	if err != nil {
+		return fmt.Errorf("write report: %w", err)
+	}
+	bench.WriteMarkdown(md, rep)
+	if err := md.Close(); err != nil {
+		return fmt.Errorf("write report: %w", err)
+	}
+	return nil
+}
+
+// list parses a comma-separated list.
+func list[T any](s string, parse func(string) (T, error)) ([]T, error) {
+	var out []T
+	for _, part := range strings.Split(s, ",") {
+		if part = strings.TrimSpace(part); part == "" {
+			continue
+		}
+		v, err := parse(part)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// stackUp runs `go run ./stack up`: it starts what is not running and
+// returns once every server answers.
+func stackUp(ctx context.Context, root string) error {
+	cmd := exec.CommandContext(ctx, "go", "run", "./stack", "up")
+	cmd.Dir = root
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("stack up: %w: %s", err, strings.TrimSpace(string(out)))
+	}
+	return nil
+}
+
+func startProfile(path string) (func(), error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
+}
+
+func loadavg() string {
+	data, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	fields := strings.Fields(string(data))
+	if len(fields) < 3 {
+		return "unknown"
+	}
+	return strings.Join(fields[:3], " ")
+}
