@@ -6,15 +6,12 @@ import (
 	"slices"
 	"sync"
 	"testing"
-	"time"
 
-	"github.com/stretchr/testify/mock"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 
-	"github.com/sagaflow/sagaflow/activities"
 	"github.com/sagaflow/sagaflow/workflows"
 )
 
@@ -135,45 +132,11 @@ func TestLocalStepsGiveUpAfterTheForwardDeadline(t *testing.T) {
 }
 
 func TestLocalStepsCancellationCompensatesWhatWasRegistered(t *testing.T) {
-	cases := []struct {
-		pauseBefore string
-		want        []string
-	}{
-		{"PriceOrder", nil},
-		{"CreateOrder", []string{"CancelOrder"}},
-		{"ReserveStock", []string{"RefundPayment", "ReleaseStock", "CancelOrder"}},
-		{"CreateShipment", []string{"CancelShipment", "RefundPayment", "ReleaseStock", "CancelOrder"}},
-	}
-	for _, c := range cases {
-		t.Run(c.pauseBefore, func(t *testing.T) {
-			f := &fakes{}
-			env := newEnv(t, f)
-			env.RegisterDelayedCallback(env.CancelWorkflow, time.Minute)
-			in := localOrder()
-			in.Demo = workflows.Demo{PauseBefore: c.pauseBefore, Pause: time.Hour}
-			state, errType := outcome(t, env, in)
-			if errType != "canceled" || state.Status != workflows.StatusCompensated || state.FailedStep != c.pauseBefore {
-				t.Fatalf("error %q, state %+v", errType, state)
-			}
-			if comps := compensations(f.called()); !slices.Equal(comps, c.want) {
-				t.Fatalf("compensations %v, want %v", comps, c.want)
-			}
-		})
-	}
+	checkCancellationAtEachStage(t, localOrder)
 }
 
 func TestLocalStepsCancellationAtThePivotDoesNotUndoTheOrder(t *testing.T) {
-	f := &fakes{}
-	env := newEnv(t, f)
-	env.OnActivity(a.ConfirmOrder, mock.Anything, mock.Anything).After(time.Hour).Return(activities.Result{Outcome: "applied", Attempt: 1}, nil)
-	env.RegisterDelayedCallback(env.CancelWorkflow, time.Minute)
-	state, errType := outcome(t, env, localOrder())
-	if errType != "" || state.Status != workflows.StatusCompleted {
-		t.Fatalf("error %q, state %+v", errType, state)
-	}
-	if comps := compensations(f.called()); len(comps) > 0 {
-		t.Fatalf("compensations %v ran after the pivot", comps)
-	}
+	checkCancellationAtThePivot(t, localOrder)
 }
 
 func TestLocalStepsSkipTheStartUpsertOnlyWhenTheStartSetTheAttributes(t *testing.T) {

@@ -332,6 +332,13 @@ func TestCompensationThatFailsTwiceThenSucceeds(t *testing.T) {
 }
 
 func TestCancellationAtEachStageCompensatesWhatWasRegistered(t *testing.T) {
+	checkCancellationAtEachStage(t, validOrder)
+}
+
+// checkCancellationAtEachStage cancels sagas of order() paused before each
+// stage and checks that exactly the registered compensations ran, in reverse.
+func checkCancellationAtEachStage(t *testing.T, order func() workflows.OrderInput) {
+	t.Helper()
 	cases := []struct {
 		pauseBefore string
 		want        []string
@@ -346,7 +353,7 @@ func TestCancellationAtEachStageCompensatesWhatWasRegistered(t *testing.T) {
 			f := &fakes{}
 			env := newEnv(t, f)
 			env.RegisterDelayedCallback(env.CancelWorkflow, time.Minute)
-			in := validOrder()
+			in := order()
 			in.Demo = workflows.Demo{PauseBefore: c.pauseBefore, Pause: time.Hour}
 			state, errType := outcome(t, env, in)
 			if errType != "canceled" || state.Status != workflows.StatusCompensated || state.FailedStep != c.pauseBefore {
@@ -360,11 +367,18 @@ func TestCancellationAtEachStageCompensatesWhatWasRegistered(t *testing.T) {
 }
 
 func TestCancellationAtThePivotDoesNotUndoTheOrder(t *testing.T) {
+	checkCancellationAtThePivot(t, validOrder)
+}
+
+// checkCancellationAtThePivot cancels a saga of order() while its pivot runs
+// and checks that it completes with no compensation.
+func checkCancellationAtThePivot(t *testing.T, order func() workflows.OrderInput) {
+	t.Helper()
 	f := &fakes{}
 	env := newEnv(t, f)
 	env.OnActivity(a.ConfirmOrder, mock.Anything, mock.Anything).After(time.Hour).Return(activities.Result{Outcome: "applied", Attempt: 1}, nil)
 	env.RegisterDelayedCallback(env.CancelWorkflow, time.Minute)
-	state, errType := outcome(t, env, validOrder())
+	state, errType := outcome(t, env, order())
 	if errType != "" || state.Status != workflows.StatusCompleted {
 		t.Fatalf("error %q, state %+v", errType, state)
 	}
