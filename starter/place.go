@@ -174,7 +174,7 @@ func (c *cli) warnWithoutWorker(ctx context.Context, tc client.Client, taskQueue
 // client's data converter, which the memo is decoded with.
 func startSaga(ctx context.Context, tc client.Client, dc converter.DataConverter, in workflows.OrderInput) (placed, error) {
 	token := randomHex(16)
-	opts := sagaclient.StartOptions(in)
+	opts, in := sagaclient.StartOptions(in)
 	opts.Memo = map[string]any{memoStartToken: token}
 	id := opts.ID
 	var runID string

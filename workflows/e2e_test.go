@@ -207,6 +207,18 @@ func TestFiftyOrdersEndToEnd(t *testing.T) {
 		t.Fatalf("latest run of %s: %v, %v", runs[1].GetID(), desc, err)
 	}
 
+	// Started with its search attributes, a completed saga sets only its
+	// final status: one upsert.
+	upserts := 0
+	for _, ev := range e.history(runs[1]).Events {
+		if ev.GetEventType() == enumspb.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES {
+			upserts++
+		}
+	}
+	if upserts != 1 {
+		t.Errorf("%s: %d search-attribute upserts, want 1 (SagaStatus=COMPLETED)", runs[1].GetID(), upserts)
+	}
+
 	report, err := invariants.Check(e.Ctx, e.Stores, invariants.Options{Quiet: true})
 	if err != nil {
 		t.Fatal(err)
@@ -223,8 +235,8 @@ func TestFiftyOrdersEndToEnd(t *testing.T) {
 	}
 }
 
-// record writes a saga's history as the JSON the replayer reads.
-func (e *e2e) record(dir, name string, run client.WorkflowRun) {
+// history returns a saga's history.
+func (e *e2e) history(run client.WorkflowRun) *historypb.History {
 	e.t.Helper()
 	it := e.Client.GetWorkflowHistory(e.Ctx, run.GetID(), run.GetRunID(), false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 	var h historypb.History
@@ -235,7 +247,13 @@ func (e *e2e) record(dir, name string, run client.WorkflowRun) {
 		}
 		h.Events = append(h.Events, ev)
 	}
-	body, err := protojson.MarshalOptions{Indent: "  "}.Marshal(&h)
+	return &h
+}
+
+// record writes a saga's history as the JSON the replayer reads.
+func (e *e2e) record(dir, name string, run client.WorkflowRun) {
+	e.t.Helper()
+	body, err := protojson.MarshalOptions{Indent: "  "}.Marshal(e.history(run))
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -9,7 +9,6 @@ import (
 
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/converter"
-	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/sagaflow/sagaflow/workflows"
@@ -137,33 +136,6 @@ func TestLocalStepsCancellationCompensatesWhatWasRegistered(t *testing.T) {
 
 func TestLocalStepsCancellationAtThePivotDoesNotUndoTheOrder(t *testing.T) {
 	checkCancellationAtThePivot(t, localOrder)
-}
-
-func TestLocalStepsSkipTheStartUpsertOnlyWhenTheStartSetTheAttributes(t *testing.T) {
-	in := localOrder()
-	f := &fakes{}
-	env := newEnv(t, f)
-	env.SetTypedSearchAttributesOnStart(temporal.NewSearchAttributes(
-		workflows.AttrOrderID.ValueSet(in.OrderID), workflows.AttrCustomerID.ValueSet(in.CustomerID),
-		workflows.AttrSagaStatus.ValueSet(string(workflows.StatusRunning))))
-	if _, errType := outcome(t, env, in); errType != "" || !slices.Equal(f.statuses, []string{"COMPLETED"}) {
-		t.Fatalf("started with the attributes: error %q, SagaStatus went %v, want [COMPLETED]", errType, f.statuses)
-	}
-
-	f = &fakes{}
-	env = newEnv(t, f)
-	if _, errType := outcome(t, env, in); errType != "" || !slices.Equal(f.statuses, []string{"RUNNING", "COMPLETED"}) {
-		t.Fatalf("started without: error %q, SagaStatus went %v, want [RUNNING COMPLETED]", errType, f.statuses)
-	}
-
-	f = &fakes{}
-	env = newEnv(t, f)
-	env.SetTypedSearchAttributesOnStart(temporal.NewSearchAttributes(
-		workflows.AttrOrderID.ValueSet(in.OrderID), workflows.AttrCustomerID.ValueSet(in.CustomerID),
-		workflows.AttrSagaStatus.ValueSet(string(workflows.StatusRunning))))
-	if _, errType := outcome(t, env, validOrder()); errType != "" || !slices.Equal(f.statuses, []string{"RUNNING", "COMPLETED"}) {
-		t.Fatalf("default mode: error %q, SagaStatus went %v, want [RUNNING COMPLETED]", errType, f.statuses)
-	}
 }
 
 func countOf(calls []string, name string) int {

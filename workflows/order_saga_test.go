@@ -386,3 +386,38 @@ func checkCancellationAtThePivot(t *testing.T, order func() workflows.OrderInput
 		t.Fatalf("compensations %v ran after the pivot", comps)
 	}
 }
+
+// The saga sets OrderId, CustomerId and SagaStatus=RUNNING itself unless its
+// input says the start set them (or it runs local steps) and they are there
+// with the right values. A saga whose input predates AttributesAtStart
+// upserts them as its recorded history does.
+func TestStartUpsertIsSkippedOnlyWhenTheStartSetTheAttributes(t *testing.T) {
+	marked := validOrder()
+	marked.AttributesAtStart = true
+	cases := []struct {
+		name      string
+		in        workflows.OrderInput
+		withAttrs bool
+		want      []string
+	}{
+		{"marked, started with the attributes", marked, true, []string{"COMPLETED"}},
+		{"local steps, started with the attributes", localOrder(), true, []string{"COMPLETED"}},
+		{"marked, started without", marked, false, []string{"RUNNING", "COMPLETED"}},
+		{"local steps, started without", localOrder(), false, []string{"RUNNING", "COMPLETED"}},
+		{"unmarked, started with the attributes", validOrder(), true, []string{"RUNNING", "COMPLETED"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			f := &fakes{}
+			env := newEnv(t, f)
+			if c.withAttrs {
+				env.SetTypedSearchAttributesOnStart(temporal.NewSearchAttributes(
+					workflows.AttrOrderID.ValueSet(c.in.OrderID), workflows.AttrCustomerID.ValueSet(c.in.CustomerID),
+					workflows.AttrSagaStatus.ValueSet(string(workflows.StatusRunning))))
+			}
+			if _, errType := outcome(t, env, c.in); errType != "" || !slices.Equal(f.statuses, c.want) {
+				t.Fatalf("error %q, SagaStatus went %v, want %v", errType, f.statuses, c.want)
+			}
+		})
+	}
+}

@@ -14,8 +14,9 @@ import (
 )
 
 // TestReplayRecordedHistories replays histories recorded on the real dev
-// server (a success, a compensation, a cancellation; see recordEnv in
-// e2e_test.go; and, with local steps, a success and an out-of-stock
+// server (a success, a compensation, a cancellation, see recordEnv in
+// e2e_test.go; the same three recorded before OrderInput.AttributesAtStart
+// existed, v1-*.json; and, with local steps, a success and an out-of-stock
 // compensation taken from a benchmark run with `temporal workflow show -o
 // json`) through the current OrderSaga. A change to the workflow that would
 // break running sagas fails here.
@@ -24,8 +25,8 @@ func TestReplayRecordedHistories(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(files) < 3 {
-		t.Fatalf("want the three recorded histories in testdata, found %v", files)
+	if len(files) < 8 {
+		t.Fatalf("want the eight recorded histories in testdata, found %v", files)
 	}
 	logger := log.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))
 	for _, f := range files {

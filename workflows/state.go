@@ -23,14 +23,13 @@ type tracker struct {
 	ctx   workflow.Context
 	state SagaState
 	// trustStart skips the first upsert when the saga was started with the
-	// search attributes it would set (sagaclient.StartOptions sets them).
-	// Only with local steps: the default mode's recorded histories hold
-	// that upsert, and replay must find it.
+	// search attributes it would set (OrderInput.AttributesAtStart). Local
+	// steps trust them too: that mode was added after the start set them.
 	trustStart bool
 }
 
 func newTracker(ctx workflow.Context, in OrderInput) *tracker {
-	t := &tracker{ctx: ctx, trustStart: in.LocalSteps, state: SagaState{
+	t := &tracker{ctx: ctx, trustStart: in.LocalSteps || in.AttributesAtStart, state: SagaState{
 		OrderID: in.OrderID, CustomerID: in.CustomerID, Region: in.Region, Status: StatusRunning,
 	}}
 	for _, name := range Steps {

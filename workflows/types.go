@@ -74,6 +74,14 @@ type OrderInput struct {
 	// choice is part of the saga's input, so a history replays the same
 	// whatever the worker's settings.
 	LocalSteps bool `json:"local_steps,omitempty"`
+	// AttributesAtStart says the saga was started with the search
+	// attributes OrderId, CustomerId and SagaStatus=RUNNING already set
+	// (sagaclient.StartOptions sets them and this field), so the saga does
+	// not set them again: one command and one visibility update fewer per
+	// saga. The saga checks the attributes it was started with and sets
+	// them itself when they are missing or differ. Part of the input so a
+	// history recorded before it existed still replays its first upsert.
+	AttributesAtStart bool `json:"attributes_at_start,omitempty"`
 }
 
 // Demo shapes a saga run for demonstrations and tests.

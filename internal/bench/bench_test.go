@@ -63,6 +63,9 @@ func TestRunEveryMode(t *testing.T) {
 		if c.Kind != bench.KindSellout && (c.Completed == 0 || c.Throughput <= 0 || c.Latency.P50 <= 0 || c.Latency.P99 < c.Latency.P50) {
 			t.Errorf("%s %s %s c=%d: no figures: %+v", c.Kind, c.Mode, c.Workload, c.Concurrency, c)
 		}
+		if held := c.LockHeld; (c.Mode == bench.ModeCoordinated) != (held != nil && held.P50 > 0 && held.P99 >= held.P50) {
+			t.Errorf("%s %s %s c=%d: lock holds %+v (only the coordinated mode holds locks, and it must report them)", c.Kind, c.Mode, c.Workload, c.Concurrency, held)
+		}
 		if c.Stock.Checked && !c.Stock.OK() {
 			t.Errorf("%s %s %s c=%d: %s", c.Kind, c.Mode, c.Workload, c.Concurrency, c.Stock.Detail)
 		}

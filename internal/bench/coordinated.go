@@ -3,6 +3,8 @@ package bench
 import (
 	"context"
 	"errors"
+	"sync"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -25,7 +27,12 @@ import (
 // It is not even atomic: the two commits are not one, and the MongoDB
 // writes stay when a commit fails. Nothing is oversold, because the check
 // and the update happen under the row lock.
-func coordinatedOrder(st invariants.Stores, inventoryPool, paymentsPool *pgxpool.Pool) orderFunc {
+//
+// held records, for every placed order, how long it held the stock row's
+// lock: from the moment SELECT ... FOR UPDATE returned to the end of the
+// last commit. On one SKU no order can go faster than that, so it bounds
+// the mode's hot-SKU throughput at 1/held.
+func coordinatedOrder(st invariants.Stores, inventoryPool, paymentsPool *pgxpool.Pool, held *lockClock) orderFunc {
 	return func(ctx context.Context, o Order) (Outcome, error) {
 		sagaID := "coord-" + o.ID
 		invTx, err := inventoryPool.Begin(ctx)
@@ -48,6 +55,7 @@ func coordinatedOrder(st invariants.Stores, inventoryPool, paymentsPool *pgxpool
 		if err != nil {
 			return 0, orderError(o, "lock stock", err)
 		}
+		locked := time.Now()
 		var balance int64
 		err = payTx.QueryRow(ctx, `SELECT balance FROM accounts WHERE customer_id = $1 FOR UPDATE`, o.Customer).Scan(&balance)
 		if errors.Is(err, pgx.ErrNoRows) {
@@ -88,6 +96,7 @@ func coordinatedOrder(st invariants.Stores, inventoryPool, paymentsPool *pgxpool
 		if err := payTx.Commit(ctx); err != nil {
 			return 0, orderError(o, "commit payments (inventory already committed)", err)
 		}
+		held.record(time.Since(locked))
 		return Completed, nil
 	}
 }
@@ -113,4 +122,29 @@ func coordinatedWrites(ctx context.Context, invTx, payTx pgx.Tx, sagaID string, 
 		return orderError(o, "record payment", err)
 	}
 	return nil
+}
+
+// lockClock collects how long the coordinated orders of a cell held their
+// locks. It is safe for concurrent use.
+type lockClock struct {
+	mu   sync.Mutex
+	held []time.Duration
+}
+
+func (c *lockClock) record(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.held = append(c.held, d)
+}
+
+// summary returns the percentiles of the holds recorded so far; nil when
+// there are none.
+func (c *lockClock) summary() *Latency {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.held) == 0 {
+		return nil
+	}
+	l := summarize(c.held)
+	return &l
 }

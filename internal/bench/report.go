@@ -87,10 +87,13 @@ type Cell struct {
 	// Latency is of the completed orders, start to end as the client saw it.
 	Latency Latency `json:"latency"`
 	// Windows are the completions per sustain window (sustained cells).
-	Windows    []int      `json:"windows,omitempty"`
-	Stock      StockCheck `json:"stock"`
-	CPU        CPUShare   `json:"cpu_cores"`
-	FirstError string     `json:"first_error,omitempty"`
+	Windows []int      `json:"windows,omitempty"`
+	Stock   StockCheck `json:"stock"`
+	CPU     CPUShare   `json:"cpu_cores"`
+	// LockHeld is how long the coordinated mode's orders held the stock
+	// row's lock (every completed order of the cell, warm-up included).
+	LockHeld   *Latency `json:"lock_held,omitempty"`
+	FirstError string   `json:"first_error,omitempty"`
 }
 
 func (c *Cell) fill(r driveResult) {

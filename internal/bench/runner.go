@@ -220,7 +220,8 @@ func (r *Runner) cell(ctx context.Context, kind, mode string, w Workload, cat ca
 			}
 		}()
 	}
-	place, stop, err := r.mode(mode, st, "bench-"+r.opts.RunID+"-"+label)
+	held := &lockClock{}
+	place, stop, err := r.mode(mode, st, "bench-"+r.opts.RunID+"-"+label, held)
 	if err != nil {
 		return cell, err
 	}
@@ -234,6 +235,7 @@ func (r *Runner) cell(ctx context.Context, kind, mode string, w Workload, cat ca
 	}
 	cell.fill(res)
 	cell.CPU = share(before, after)
+	cell.LockHeld = held.summary()
 	if st != nil {
 		if cell.Stock, err = checkStock(ctx, st.Stores, cat, res.soldUnits); err != nil {
 			return cell, err
@@ -246,14 +248,14 @@ func (r *Runner) cell(ctx context.Context, kind, mode string, w Workload, cat ca
 }
 
 // mode returns the order function of mode on st and queue, and what stops
-// its workers.
-func (r *Runner) mode(mode string, st *cellStores, queue string) (orderFunc, func(), error) {
+// its workers. The coordinated mode records its lock holds in held.
+func (r *Runner) mode(mode string, st *cellStores, queue string, held *lockClock) (orderFunc, func(), error) {
 	c, o := r.deps.Temporal, r.opts
 	switch mode {
 	case ModeFloor:
 		return floorOrder(st.Stores), func() {}, nil
 	case ModeCoordinated:
-		return coordinatedOrder(st.Stores, st.inventoryPool, st.paymentsPool), func() {}, nil
+		return coordinatedOrder(st.Stores, st.inventoryPool, st.paymentsPool, held), func() {}, nil
 	case ModeBare, ModeBareLocal:
 		w := worker.New(c, queue, o.Worker.workerOptions().WorkerOptions())
 		RegisterBare(w)

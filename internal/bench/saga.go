@@ -17,7 +17,7 @@ func sagaOrder(c client.Client, queue string, local, eager bool) orderFunc {
 	return func(ctx context.Context, o Order) (Outcome, error) {
 		in := o.Input()
 		in.LocalSteps = local
-		opts := sagaclient.StartOptions(in)
+		opts, in := sagaclient.StartOptions(in)
 		opts.TaskQueue, opts.EnableEagerStart = queue, eager
 		run, err := c.ExecuteWorkflow(ctx, opts, "OrderSaga", in)
 		if err != nil {

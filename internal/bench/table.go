@@ -28,6 +28,9 @@ func (c Cell) line() string {
 			s += fmt.Sprintf(", STOCK BROKEN (oversold %d): %s", c.Stock.Oversold, c.Stock.Detail)
 		}
 	}
+	if c.LockHeld != nil {
+		s += fmt.Sprintf(", locks held p50 %.1f ms", c.LockHeld.P50)
+	}
 	if len(c.CPU) > 0 {
 		s += "  cpu " + c.CPU.String()
 	}

@@ -91,6 +91,9 @@ func targets(rep *Report) []Target {
 					best = ratio
 					t.Measured, t.Met = true, ratio >= 5
 					t.Got = fmt.Sprintf("%.2fx (%s %.1f/s vs coordinated %.1f/s)", ratio, mode, s.Throughput, coord.Throughput)
+					if h := coord.LockHeld; h != nil && h.P50 > 0 {
+						t.Got += fmt.Sprintf("; coordinated held the SKU's lock p50 %.1f ms: at most %.0f/s on one SKU", h.P50, 1000/h.P50)
+					}
 				}
 			}
 		}

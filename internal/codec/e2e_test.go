@@ -76,7 +76,7 @@ func TestHistoryHoldsCiphertextOnly(t *testing.T) {
 		}
 	}
 	start := func(in workflows.OrderInput) client.WorkflowRun {
-		opts := sagaclient.StartOptions(in)
+		opts, in := sagaclient.StartOptions(in)
 		opts.TaskQueue = e.Queue
 		opts.Memo = map[string]any{"note": "deliver to " + secretStreet}
 		run, err := enc.ExecuteWorkflow(ctx, opts, workflows.OrderSaga, in)

@@ -12,8 +12,11 @@ import (
 // its workflow id and region's task queue; one saga per order (a running
 // saga is returned by the conflict policy, a closed one refused by the
 // reuse policy); the search attributes set at start, so the order is listed
-// at once; and the summary and details the Web UI shows.
-func StartOptions(in workflows.OrderInput) client.StartWorkflowOptions {
+// at once; and the summary and details the Web UI shows. It returns the input
+// to start the saga with: in, marked AttributesAtStart, so the saga does not
+// set those attributes a second time.
+func StartOptions(in workflows.OrderInput) (client.StartWorkflowOptions, workflows.OrderInput) {
+	in.AttributesAtStart = true
 	return client.StartWorkflowOptions{
 		ID:                                       workflows.WorkflowID(in.OrderID),
 		TaskQueue:                                workflows.TaskQueue(in.Region),
@@ -27,5 +30,5 @@ func StartOptions(in workflows.OrderInput) client.StartWorkflowOptions {
 		),
 		StaticSummary: in.Summary(),
 		StaticDetails: in.Details(),
-	}
+	}, in
 }

@@ -13,7 +13,10 @@ func TestStartOptionsLabelTheSagaForTheWebUI(t *testing.T) {
 		Items:  []services.Item{{SKU: "SKU-1", Quantity: 2}, {SKU: "SKU-2", Quantity: 1}},
 		ShipTo: services.Address{Name: "Ada Lovelace", Street: "1 Main St", City: "Berlin", PostalCode: "10115", Country: "DE"},
 		Demo:   workflows.Demo{FailAt: workflows.StepCreateShipment}}
-	opts := StartOptions(in)
+	opts, started := StartOptions(in)
+	if !started.AttributesAtStart || in.AttributesAtStart || started.OrderID != in.OrderID {
+		t.Errorf("started with %+v: want the input marked AttributesAtStart (and in left as it was)", started)
+	}
 	if opts.ID != "order-o-1" || opts.TaskQueue != "orders-eu" {
 		t.Errorf("id %q, task queue %q", opts.ID, opts.TaskQueue)
 	}

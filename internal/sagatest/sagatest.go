@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
-	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/interceptor"
 	"go.temporal.io/sdk/log"
@@ -23,6 +22,7 @@ import (
 
 	"github.com/sagaflow/sagaflow/activities"
 	"github.com/sagaflow/sagaflow/config"
+	"github.com/sagaflow/sagaflow/internal/sagaclient"
 	"github.com/sagaflow/sagaflow/internal/temporalclient"
 	"github.com/sagaflow/sagaflow/internal/testenv"
 	"github.com/sagaflow/sagaflow/internal/workers"
@@ -202,15 +202,15 @@ func Order(customer string, quantity int64) workflows.OrderInput {
 	}
 }
 
-// StartSaga starts the saga of in on Queue, or returns the one of its
-// order that runs or ran already (its workflow id is never reused).
+// StartSaga starts the saga of in on Queue as the starter starts it
+// (sagaclient.StartOptions), or returns the one of its order that runs or
+// ran already (its workflow id is never reused).
 func (e *Env) StartSaga(in workflows.OrderInput) client.WorkflowRun {
 	e.tb.Helper()
-	run, err := e.Client.ExecuteWorkflow(e.Ctx, client.StartWorkflowOptions{
-		ID: workflows.WorkflowID(in.OrderID), TaskQueue: e.Queue,
-		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
-	}, workflows.OrderSaga, in)
+	opts, in := sagaclient.StartOptions(in)
+	opts.TaskQueue = e.Queue
+	opts.WorkflowExecutionErrorWhenAlreadyStarted = false // a closed saga's run is returned, not refused
+	run, err := e.Client.ExecuteWorkflow(e.Ctx, opts, workflows.OrderSaga, in)
 	if err != nil {
 		e.tb.Fatalf("start %s: %v", in.OrderID, err)
 	}

@@ -59,7 +59,7 @@ func (s *sagas) place(want []string, orders ...workflows.OrderInput) []placed {
 	s.t.Helper()
 	out := make([]placed, len(orders))
 	for i, in := range orders {
-		opts := sagaclient.StartOptions(in)
+		opts, in := sagaclient.StartOptions(in)
 		opts.TaskQueue = s.Queue
 		run, err := s.Client.ExecuteWorkflow(s.Ctx, opts, workflows.OrderSaga, in)
 		if err != nil {
