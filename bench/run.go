@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,13 +14,9 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"go.mongodb.org/mongo-driver/v2/mongo"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
-	"go.temporal.io/sdk/log"
 
 	"github.com/sagaflow/sagaflow/config"
 	"github.com/sagaflow/sagaflow/internal/bench"
-	"github.com/sagaflow/sagaflow/internal/temporalclient"
 )
 
 // flags are the command's flags beyond bench.Options.
@@ -95,6 +90,7 @@ queues of their own. It prints a table and writes <out-dir>/<run id>.json and
 	fl.IntVar(&o.Worker.ActivityPollers, "activity-pollers", o.Worker.ActivityPollers, "activity task pollers per worker (0: the SDK's default)")
 	fl.BoolVar(&o.Worker.DisableEagerActivities, "no-eager-activities", false, "turn eager activity dispatch off")
 	fl.Int32Var(&o.PGMaxConns, "pg-max-conns", o.PGMaxConns, "connections per PostgreSQL pool of a cell")
+	fl.DurationVar(&o.LinkLatency, "link-latency", 0, "put this process's links to Temporal, PostgreSQL and MongoDB behind proxies that add this much to every round trip, as if the servers were that far away (0: none)")
 	fl.StringVar(&f.outDir, "out-dir", "", "folder of the JSON and PNG (default <data folder>/bench)")
 	fl.BoolVar(&f.docs, "docs", false, "also write docs/bench/bench.{png,json,md} for the README")
 	fl.BoolVar(&f.stackUp, "stack-up", f.stackUp, "bring the local stack up first (go run ./stack up)")
@@ -143,17 +139,18 @@ func run(ctx context.Context, getenv func(string) string, o bench.Options, f fla
 	if err := cfg.Require(config.EnvTemporalAddress, config.EnvInventoryURL, config.EnvPaymentsURL, config.EnvMongoURI); err != nil {
 		return err
 	}
-	quiet := log.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))
-	tc, err := temporalclient.Dial(ctx, cfg, temporalclient.Options{Logger: quiet, Timeout: 15 * time.Second})
+	if o.LinkLatency > 0 {
+		var closeLinks func()
+		if cfg, closeLinks, err = delayLinks(cfg, o.LinkLatency); err != nil {
+			return err
+		}
+		defer closeLinks()
+	}
+	deps, closeDeps, err := bench.Dial(ctx, cfg)
 	if err != nil {
 		return err
 	}
-	defer tc.Close()
-	mc, err := mongo.Connect(options.Client().ApplyURI(cfg.MongoURI).SetTimeout(30 * time.Second))
-	if err != nil {
-		return fmt.Errorf("connect to MongoDB: %w", err)
-	}
-	defer mc.Disconnect(context.WithoutCancel(ctx)) //nolint:errcheck // closing
+	defer closeDeps()
 	o.RunDir = filepath.Join(dataDir, "run")
 	o.Progress = os.Stderr
 	if f.cpuProfile != "" {
@@ -165,7 +162,7 @@ func run(ctx context.Context, getenv func(string) string, o bench.Options, f fla
 	}
 	fmt.Fprintf(os.Stderr, "bench %s: load %s; %d modes x %d workloads x %d concurrencies, %s each\n",
 		o.RunID, loadavg(), len(o.Modes), len(o.Workloads), len(o.Concurrency), o.Duration)
-	rep, err := bench.NewRunner(o, bench.Deps{Config: cfg, Temporal: tc, Mongo: mc}).Run(ctx)
+	rep, err := bench.NewRunner(o, deps).Run(ctx)
 	if err != nil {
 		return err
 	}

@@ -20,6 +20,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/readpref"
 
 	"github.com/sagaflow/sagaflow/config"
+	"github.com/sagaflow/sagaflow/services/mongostore"
 )
 
 // mongoProbeDB is the scratch database the readiness check writes to and drops.
@@ -32,9 +33,13 @@ const mongoProbeDB = "sagaflow_stack_probe"
 // database for our FerretDB instead of the one of our cluster.
 const envFerretDBPostgresURL = "SAGAFLOW_FERRETDB_POSTGRESQL_URL"
 
-// ferretDBPoolMaxConns bounds FerretDB's PostgreSQL connections (its
-// default, 50, is half of what a cluster allows by default).
-const ferretDBPoolMaxConns = 30
+// ferretDBPoolMaxConns bounds FerretDB's PostgreSQL connections. FerretDB
+// 1.24 needs two of them for an update, a delete or a findAndModify (it
+// holds the query's while it waits for the write's), and stops answering
+// when as many of those are in flight as it has connections; our clients
+// keep at most mongostore.MaxPoolSize requests in flight each, so this
+// pool outnumbers five of them.
+const ferretDBPoolMaxConns = 5 * mongostore.MaxPoolSize
 
 // ferretDBMetadataTable is the table FerretDB creates in the schema of each
 // MongoDB database it holds.

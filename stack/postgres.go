@@ -40,8 +40,9 @@ const (
 	// maxSocketPath is the room in sockaddr_un.sun_path, less the NUL.
 	maxSocketPath = 107
 	// pgMaxConnections leaves room for FerretDB's pool beside the services'
-	// pools of the workers (the default is 100).
-	pgMaxConnections = 200
+	// pools of the workers, the tests and the benchmark (the default is
+	// 100).
+	pgMaxConnections = ferretDBPoolMaxConns + 200
 )
 
 // pgFerretDB is the database (and role) of the cluster that FerretDB owns.

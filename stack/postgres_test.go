@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"maps"
 	"net/url"
 	"os"
@@ -139,7 +140,7 @@ func TestWriteConfRaisesMaxConnections(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(data), "max_connections = 200") || !strings.Contains(string(data), "port = 5432") {
+	if !strings.Contains(string(data), fmt.Sprintf("max_connections = %d", pgMaxConnections)) || !strings.Contains(string(data), "port = 5432") {
 		t.Errorf("got:\n%s", data)
 	}
 }

@@ -5,21 +5,14 @@ import (
 	"context"
 	"encoding/json"
 	"image/png"
-	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"go.mongodb.org/mongo-driver/v2/mongo"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
-	"go.temporal.io/sdk/log"
-
 	"github.com/sagaflow/sagaflow/config"
 	"github.com/sagaflow/sagaflow/internal/bench"
-	"github.com/sagaflow/sagaflow/internal/temporalclient"
 	"github.com/sagaflow/sagaflow/internal/testenv"
 )
 
@@ -31,17 +24,11 @@ func TestRunEveryMode(t *testing.T) {
 	cfg := testenv.Config(t, config.EnvTemporalAddress, config.EnvInventoryURL, config.EnvPaymentsURL, config.EnvMongoURI)
 	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
 	defer cancel()
-	quiet := log.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))
-	tc, err := temporalclient.Dial(ctx, cfg, temporalclient.Options{Logger: quiet, Timeout: 15 * time.Second})
+	deps, closeDeps, err := bench.Dial(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer tc.Close()
-	mc, err := mongo.Connect(options.Client().ApplyURI(cfg.MongoURI))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer mc.Disconnect(ctx) //nolint:errcheck // closing
+	defer closeDeps()
 	var progress bytes.Buffer
 	opts := bench.Options{
 		RunID: strings.TrimPrefix(testenv.ID("t"), "t-"), Modes: bench.Modes, Workloads: []bench.Workload{bench.Spread, bench.Hot},
@@ -50,7 +37,7 @@ func TestRunEveryMode(t *testing.T) {
 		Sustain: 400 * time.Millisecond, SustainMode: bench.ModeSagaflowLocal, SustainConcurrency: 2, SustainWindow: 200 * time.Millisecond,
 		EagerStart: true, Worker: bench.WorkerTuning{Concurrency: 8}, PGMaxConns: 4, Progress: &progress,
 	}
-	rep, err := bench.NewRunner(opts, bench.Deps{Config: cfg, Temporal: tc, Mongo: mc}).Run(ctx)
+	rep, err := bench.NewRunner(opts, deps).Run(ctx)
 	if err != nil {
 		t.Fatalf("run: %v\n%s", err, progress.String())
 	}

@@ -8,6 +8,9 @@ import (
 
 // WriteMarkdown writes the report's tables as markdown, for the README.
 func WriteMarkdown(w io.Writer, rep *Report) {
+	if l := rep.Settings.LinkLatency; l > 0 {
+		fmt.Fprintf(w, "Every link to the servers had %s added to each round trip (`--link-latency`).\n\n", linkLatency(l))
+	}
 	concs := rep.Settings.Concurrency
 	head := []string{"mode", "workload"}
 	for _, c := range concs {

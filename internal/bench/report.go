@@ -59,6 +59,8 @@ type Settings struct {
 	EagerStart         bool         `json:"eager_start"`
 	Worker             WorkerTuning `json:"worker"`
 	PGMaxConns         int32        `json:"pg_max_conns"`
+	// LinkLatency is the round trip added to every link to the servers.
+	LinkLatency Seconds `json:"link_latency_s,omitempty"`
 }
 
 func settingsOf(o Options) Settings {
@@ -67,6 +69,7 @@ func settingsOf(o Options) Settings {
 		SelloutStock: o.SelloutStock, SelloutConcurrency: o.SelloutConcurrency,
 		Sustain: Seconds(o.Sustain.Seconds()), SustainMode: o.SustainMode, SustainConcurrency: o.SustainConcurrency,
 		EagerStart: o.EagerStart, Worker: o.Worker, PGMaxConns: o.PGMaxConns,
+		LinkLatency: Seconds(o.LinkLatency.Seconds()),
 	}
 }
 

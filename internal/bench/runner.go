@@ -51,6 +51,10 @@ type Options struct {
 	Worker WorkerTuning
 	// PGMaxConns bounds each PostgreSQL pool of a cell (0: pgx's default).
 	PGMaxConns int32
+	// LinkLatency is the round trip the caller's links to the servers add
+	// (bench --link-latency puts them behind netdelay proxies), for the
+	// report; 0 when they are direct.
+	LinkLatency time.Duration
 	// RunDir is the stack's run folder (pid files), for the servers' CPU
 	// use; "" leaves them out.
 	RunDir string
@@ -97,6 +101,9 @@ func (o Options) Validate() error {
 	}
 	if o.Sustain > 0 && o.SustainConcurrency < 1 || o.SelloutStock > 0 && o.SelloutConcurrency < 1 {
 		return fmt.Errorf("the sustained and sellout cells need at least one client")
+	}
+	if o.LinkLatency < 0 {
+		return fmt.Errorf("link latency %s: want 0 or more", o.LinkLatency)
 	}
 	if o.RunID == "" || o.Duration <= 0 || o.OrderTimeout <= 0 {
 		return fmt.Errorf("a run needs an id, a positive duration and a positive order timeout")

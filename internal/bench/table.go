@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 	"text/tabwriter"
+	"time"
 )
 
 // line is the progress line of a finished cell.
@@ -60,6 +61,9 @@ func WriteTable(w io.Writer, rep *Report) {
 		rep.RunID, m.Cores, m.CPU, m.GoVersion, m.LoadBefore, m.LoadAfter, float64(rep.Elapsed))
 	if len(m.TemporalFlags) > 0 {
 		fmt.Fprintf(w, "Temporal dev server: %s\n\n", strings.Join(m.TemporalFlags, " "))
+	}
+	if l := rep.Settings.LinkLatency; l > 0 {
+		fmt.Fprintf(w, "links to the servers: %s added to every round trip (--link-latency)\n\n", linkLatency(l))
 	}
 	concs := rep.Settings.Concurrency
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
@@ -192,4 +196,9 @@ func throughputRows(rep *Report) []row {
 		rows[i].byConc[c.Concurrency] = c
 	}
 	return rows
+}
+
+// linkLatency renders a round trip given in seconds.
+func linkLatency(s Seconds) string {
+	return time.Duration(float64(s) * float64(time.Second)).String()
 }

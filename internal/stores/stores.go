@@ -9,12 +9,11 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
-	"go.mongodb.org/mongo-driver/v2/mongo"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/sagaflow/sagaflow/config"
 	"github.com/sagaflow/sagaflow/services/invariants"
 	"github.com/sagaflow/sagaflow/services/inventory"
+	"github.com/sagaflow/sagaflow/services/mongostore"
 	"github.com/sagaflow/sagaflow/services/orders"
 	"github.com/sagaflow/sagaflow/services/payments"
 	"github.com/sagaflow/sagaflow/services/shipping"
@@ -53,10 +52,10 @@ func Open(ctx context.Context, c config.Config, opts Options) (*Stores, error) {
 		return nil, err
 	}
 	s.closers = append(s.closers, pay.Close)
-	client, err := mongo.Connect(options.Client().ApplyURI(c.MongoURI).SetTimeout(30 * time.Second))
+	client, err := mongostore.Connect(c.MongoURI)
 	if err != nil {
 		s.Close()
-		return nil, fmt.Errorf("connect to MongoDB: %w", err)
+		return nil, err
 	}
 	s.closers = append(s.closers, func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

@@ -19,9 +19,9 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"go.mongodb.org/mongo-driver/v2/mongo"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/sagaflow/sagaflow/config"
+	"github.com/sagaflow/sagaflow/services/mongostore"
 )
 
 // Config returns the stack's configuration with keys required, or skips
@@ -117,9 +117,9 @@ func Postgres(tb testing.TB, db Database) *pgxpool.Pool {
 func Mongo(tb testing.TB) *mongo.Database {
 	tb.Helper()
 	c := Config(tb, config.EnvMongoURI)
-	client, err := mongo.Connect(options.Client().ApplyURI(c.MongoURI).SetTimeout(30 * time.Second))
+	client, err := mongostore.Connect(c.MongoURI)
 	if err != nil {
-		tb.Fatalf("connect mongo: %v", err)
+		tb.Fatal(err)
 	}
 	db := client.Database(strings.ReplaceAll(ID("test"), "-", "_"))
 	tb.Cleanup(func() {
