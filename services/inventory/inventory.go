@@ -66,17 +66,18 @@ func (s *Service) Reserve(ctx context.Context, sagaID, orderID string, items []s
 	}
 	key := barrier.Key{SagaID: sagaID, Step: StepReserve}
 	out, err := barrier.Forward(ctx, s.pool, key, func(tx pgx.Tx) error {
+		// The event first and the stock rows last, each taken and recorded in
+		// one statement: a stock row stays locked only from its update to the
+		// commit, so a popular SKU waits for no other round trip.
+		if err := pgstore.AppendEvent(ctx, tx, sagaID, orderID, "StockReserved", items); err != nil {
+			return err
+		}
 		for _, it := range items { // sorted by SKU: row locks are taken in one global order
-			if err := take(ctx, tx, it); err != nil {
+			if err := take(ctx, tx, sagaID, orderID, it); err != nil {
 				return err
 			}
-			if _, err := tx.Exec(ctx,
-				`INSERT INTO reservations (saga_id, order_id, sku, quantity, status) VALUES ($1, $2, $3, $4, 'reserved')`,
-				sagaID, orderID, it.SKU, it.Quantity); err != nil {
-				return fmt.Errorf("record reservation of %s: %w", it.SKU, err)
-			}
 		}
-		return pgstore.AppendEvent(ctx, tx, sagaID, orderID, "StockReserved", items)
+		return nil
 	})
 	if err != nil {
 		return 0, fmt.Errorf("reserve stock for %s: %w", orderID, pgstore.BusinessError(err))
@@ -84,11 +85,15 @@ func (s *Service) Reserve(ctx context.Context, sagaID, orderID string, items []s
 	return out, nil
 }
 
-// take moves one item from available to reserved with a conditional update.
-func take(ctx context.Context, tx pgx.Tx, it services.Item) error {
+// take moves one item from available to reserved with a conditional update
+// and records the saga's reservation of it, in one statement.
+func take(ctx context.Context, tx pgx.Tx, sagaID, orderID string, it services.Item) error {
 	tag, err := tx.Exec(ctx,
-		`UPDATE stock SET available = available - $1, reserved = reserved + $1, updated_at = now()
-		 WHERE sku = $2 AND available >= $1`, it.Quantity, it.SKU)
+		`WITH taken AS (
+			UPDATE stock SET available = available - $1, reserved = reserved + $1, updated_at = now()
+			WHERE sku = $2 AND available >= $1 RETURNING sku)
+		 INSERT INTO reservations (saga_id, order_id, sku, quantity, status)
+		 SELECT $3, $4, sku, $1, 'reserved' FROM taken`, it.Quantity, it.SKU, sagaID, orderID)
 	if err != nil {
 		return fmt.Errorf("reserve %s: %w", it.SKU, err)
 	}

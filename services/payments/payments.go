@@ -67,22 +67,26 @@ func (s *Service) Charge(ctx context.Context, sagaID, orderID, customerID string
 	}
 	key := barrier.Key{SagaID: sagaID, Step: StepCharge}
 	out, err := barrier.Forward(ctx, s.pool, key, func(tx pgx.Tx) error {
+		// The event first and the account row last, debited and recorded in
+		// one statement: the row stays locked only from its update to the
+		// commit.
+		if err := pgstore.AppendEvent(ctx, tx, sagaID, orderID, "PaymentCaptured",
+			map[string]any{"customer_id": customerID, "amount": amount}); err != nil {
+			return err
+		}
 		tag, err := tx.Exec(ctx,
-			`UPDATE accounts SET balance = balance - $1, updated_at = now()
-			 WHERE customer_id = $2 AND balance >= $1`, amount, customerID)
+			`WITH debited AS (
+				UPDATE accounts SET balance = balance - $1, updated_at = now()
+				WHERE customer_id = $2 AND balance >= $1 RETURNING customer_id)
+			 INSERT INTO payments (saga_id, order_id, customer_id, amount, status)
+			 SELECT $3, $4, customer_id, $1, 'captured' FROM debited`, amount, customerID, sagaID, orderID)
 		if err != nil {
 			return fmt.Errorf("debit %s: %w", customerID, err)
 		}
 		if tag.RowsAffected() == 0 {
 			return refusal(ctx, tx, customerID, amount)
 		}
-		if _, err := tx.Exec(ctx,
-			`INSERT INTO payments (saga_id, order_id, customer_id, amount, status) VALUES ($1, $2, $3, $4, 'captured')`,
-			sagaID, orderID, customerID, amount); err != nil {
-			return fmt.Errorf("record payment: %w", err)
-		}
-		return pgstore.AppendEvent(ctx, tx, sagaID, orderID, "PaymentCaptured",
-			map[string]any{"customer_id": customerID, "amount": amount})
+		return nil
 	})
 	if err != nil {
 		return 0, fmt.Errorf("charge %s for %s: %w", customerID, orderID, pgstore.BusinessError(err))
