@@ -53,6 +53,6 @@ demo:
 
 # The benchmarks, side by side in one run on the local stack: the saga, bare
 # Temporal with the same steps, the database floor and a lock-holding
-# baseline; a table, .data/bench/<run>.json and .png (about 13 minutes).
+# baseline; a table, .data/bench/<run>.json and .png (about 10 minutes).
 bench:
 	$(GO) run ./bench $(BENCH_ARGS)
