@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"go.temporal.io/sdk/worker"
 
 	"github.com/sagaflow/sagaflow/config"
 	"github.com/sagaflow/sagaflow/internal/bench"
@@ -89,6 +90,7 @@ queues of their own. It prints a table and writes <out-dir>/<run id>.json and
 	fl.IntVar(&o.Worker.WorkflowPollers, "workflow-pollers", o.Worker.WorkflowPollers, "workflow task pollers per worker (0: the SDK's default)")
 	fl.IntVar(&o.Worker.ActivityPollers, "activity-pollers", o.Worker.ActivityPollers, "activity task pollers per worker (0: the SDK's default)")
 	fl.BoolVar(&o.Worker.DisableEagerActivities, "no-eager-activities", false, "turn eager activity dispatch off")
+	fl.IntVar(&o.Worker.StickyCacheSize, "sticky-cache-size", 0, "workflows kept in this process's sticky workflow cache (0: the SDK's default, 10000)")
 	fl.Int32Var(&o.PGMaxConns, "pg-max-conns", o.PGMaxConns, "connections per PostgreSQL pool of a cell")
 	fl.DurationVar(&o.LinkLatency, "link-latency", 0, "put this process's links to Temporal, PostgreSQL and MongoDB behind proxies that add this much to every round trip, as if the servers were that far away (0: none)")
 	fl.StringVar(&f.outDir, "out-dir", "", "folder of the JSON and PNG (default <data folder>/bench)")
@@ -118,6 +120,9 @@ func run(ctx context.Context, getenv func(string) string, o bench.Options, f fla
 	o.RunID = time.Now().UTC().Format("20060102-150405")
 	if err := o.Validate(); err != nil {
 		return err
+	}
+	if o.Worker.StickyCacheSize > 0 {
+		worker.SetStickyWorkflowCacheSize(o.Worker.StickyCacheSize)
 	}
 	root, err := config.RepoRoot()
 	if err != nil {

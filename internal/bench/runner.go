@@ -77,6 +77,11 @@ type WorkerTuning struct {
 	ActivityPollers int `json:"activity_pollers"`
 	// DisableEagerActivities turns eager activity dispatch off.
 	DisableEagerActivities bool `json:"disable_eager_activities"`
+	// StickyCacheSize is the process's sticky workflow cache, in workflows
+	// (0: the SDK's default, 10,000). The SDK keeps one cache per process,
+	// so the caller sets it (worker.SetStickyWorkflowCacheSize) before any
+	// worker starts; the run only records it.
+	StickyCacheSize int `json:"sticky_cache_size,omitempty"`
 }
 
 // Validate checks the options.
@@ -101,6 +106,9 @@ func (o Options) Validate() error {
 	}
 	if o.Sustain > 0 && o.SustainConcurrency < 1 || o.SelloutStock > 0 && o.SelloutConcurrency < 1 {
 		return fmt.Errorf("the sustained and sellout cells need at least one client")
+	}
+	if o.Worker.StickyCacheSize < 0 {
+		return fmt.Errorf("sticky cache size %d: want 0 (the SDK's default) or more", o.Worker.StickyCacheSize)
 	}
 	if o.LinkLatency < 0 {
 		return fmt.Errorf("link latency %s: want 0 or more", o.LinkLatency)
