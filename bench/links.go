@@ -14,8 +14,8 @@ import (
 // delayLinks puts the run's links to Temporal, PostgreSQL and MongoDB
 // behind netdelay proxies that add rtt to every round trip, as if the
 // servers were that far away: it returns cfg pointing at the proxies, and
-// what closes them. Both PostgreSQL URLs must name the same server, and the
-// MongoDB URI one host (the local stack's do).
+// what closes them. Each URL must name one host:port, and the MongoDB URI
+// no replica set (the local stack's do); URLs of one server share a proxy.
 func delayLinks(cfg config.Config, rtt time.Duration) (config.Config, func(), error) {
 	var proxies []*netdelay.Proxy
 	closeAll := func() {

@@ -26,12 +26,22 @@ const MaxPoolSize = 24
 const opTimeout = 30 * time.Second
 
 // Connect returns a client of the MongoDB server at uri with MaxPoolSize
-// connections and a bound on every operation. It does not wait for the
+// connections (unless uri sets maxPoolSize: against a real MongoDB a bigger
+// pool is safe) and a bound on every operation. It does not wait for the
 // server: the first operation does.
 func Connect(uri string) (*mongo.Client, error) {
-	client, err := mongo.Connect(options.Client().ApplyURI(uri).SetMaxPoolSize(MaxPoolSize).SetTimeout(opTimeout))
+	client, err := mongo.Connect(clientOptions(uri))
 	if err != nil {
 		return nil, fmt.Errorf("connect to MongoDB: %w", err)
 	}
 	return client, nil
+}
+
+// clientOptions are Connect's options for uri.
+func clientOptions(uri string) *options.ClientOptions {
+	opts := options.Client().ApplyURI(uri).SetTimeout(opTimeout)
+	if opts.MaxPoolSize == nil {
+		opts.SetMaxPoolSize(MaxPoolSize)
+	}
+	return opts
 }
