@@ -67,36 +67,11 @@ func TestLocalStepsSuccessRunsEveryStepLocally(t *testing.T) {
 }
 
 func TestLocalStepsFailureAtEachStepCompensatesInReverse(t *testing.T) {
-	cases := []struct {
-		step string
-		want []string
-	}{
-		{"CreateOrder", []string{"CancelOrder"}},
-		{"ReserveStock", []string{"RefundPayment", "ReleaseStock", "CancelOrder"}},
-		{"ChargePayment", []string{"RefundPayment", "ReleaseStock", "CancelOrder"}},
-		{"CreateShipment", []string{"CancelShipment", "RefundPayment", "ReleaseStock", "CancelOrder"}},
-		{"ConfirmOrder", []string{"CancelShipment", "RefundPayment", "ReleaseStock", "CancelOrder"}},
-	}
-	for _, c := range cases {
-		t.Run(c.step, func(t *testing.T) {
-			f := &fakes{fail: map[string]error{c.step: business("OUT_OF_LUCK")}}
-			env := newEnv(t, f)
-			k := watchKinds(env)
-			state, errType := outcome(t, env, localOrder())
-			if errType != workflows.ErrTypeCompensated || state.Status != workflows.StatusCompensated || state.FailedStep != c.step {
-				t.Fatalf("error %q, state %+v", errType, state)
-			}
-			if comps := compensations(f.called()); !slices.Equal(comps, c.want) {
-				t.Fatalf("compensations %v, want %v", comps, c.want)
-			}
-			if !slices.Equal(k.regular, c.want) {
-				t.Fatalf("regular activities %v: want the compensations %v, as regular activities", k.regular, c.want)
-			}
-			if f.failedStep != c.step || f.sagaStatus() != "COMPENSATED" {
-				t.Fatalf("FailedStep %q, SagaStatus %s", f.failedStep, f.sagaStatus())
-			}
-		})
-	}
+	checkFailureAtEachStep(t, localOrder, func(t *testing.T, k *kinds, want []string) {
+		if !slices.Equal(k.regular, want) {
+			t.Fatalf("regular activities %v: want the compensations %v, as regular activities", k.regular, want)
+		}
+	})
 }
 
 func TestLocalStepsRetryInfrastructureErrors(t *testing.T) {

@@ -228,6 +228,16 @@ func TestSuccess(t *testing.T) {
 }
 
 func TestFailureAtEachStepCompensatesInReverse(t *testing.T) {
+	checkFailureAtEachStep(t, validOrder, nil)
+}
+
+// checkFailureAtEachStep fails a saga of order() at each step with a
+// business error and checks that exactly the registered compensations ran,
+// in reverse, and what the state and the search attributes say; then
+// extra, when set, with the compensations expected and the environment's
+// activity kinds.
+func checkFailureAtEachStep(t *testing.T, order func() workflows.OrderInput, extra func(t *testing.T, k *kinds, want []string)) {
+	t.Helper()
 	cases := []struct {
 		step string
 		want []string // compensations, in order
@@ -242,7 +252,8 @@ func TestFailureAtEachStepCompensatesInReverse(t *testing.T) {
 		t.Run(c.step, func(t *testing.T) {
 			f := &fakes{fail: map[string]error{c.step: business("OUT_OF_LUCK")}}
 			env := newEnv(t, f)
-			state, errType := outcome(t, env, validOrder())
+			k := watchKinds(env)
+			state, errType := outcome(t, env, order())
 			if errType != workflows.ErrTypeCompensated || state.Status != workflows.StatusCompensated || state.FailedStep != c.step {
 				t.Fatalf("error %q, state %+v", errType, state)
 			}
@@ -257,6 +268,9 @@ func TestFailureAtEachStepCompensatesInReverse(t *testing.T) {
 			}
 			if f.failedStep != c.step {
 				t.Fatalf("FailedStep %q", f.failedStep)
+			}
+			if extra != nil {
+				extra(t, k, c.want)
 			}
 		})
 	}
