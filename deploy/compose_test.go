@@ -1,7 +1,6 @@
 package deploy_test
 
 import (
-	"context"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -15,15 +14,6 @@ import (
 	"github.com/sagaflow/sagaflow/config"
 	"github.com/sagaflow/sagaflow/internal/deploycheck"
 )
-
-func loadCompose(t *testing.T) *types.Project {
-	t.Helper()
-	p, err := deploycheck.LoadCompose(context.Background(), filepath.Join(root, deploycheck.ComposeFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
 
 // oneShots are the services that run to completion: those another service
 // waits for with service_completed_successfully, and those under a profile
@@ -46,7 +36,7 @@ func oneShots(p *types.Project) map[string]bool {
 // TestComposeImagesPinned checks that every service is built from the
 // repository or runs an image pinned to a version.
 func TestComposeImagesPinned(t *testing.T) {
-	p := loadCompose(t)
+	p := deploycheck.Compose(t, root)
 	if len(p.Services) < 8 {
 		t.Fatalf("%d services loaded (%v); expected Temporal, its database, the UI, PostgreSQL, MongoDB, the worker, the starter and the one-shots",
 			len(p.Services), p.ServiceNames())
@@ -67,7 +57,7 @@ func TestComposeImagesPinned(t *testing.T) {
 // keeps running, from an image) has a healthcheck, and that the one-shots are
 // never restarted once they have succeeded.
 func TestComposeServersHaveHealthchecks(t *testing.T) {
-	p := loadCompose(t)
+	p := deploycheck.Compose(t, root)
 	once := oneShots(p)
 	servers := 0
 	for name, s := range p.Services {
@@ -97,7 +87,7 @@ func TestComposeServersHaveHealthchecks(t *testing.T) {
 // and that every file mounted from the repository exists and is mounted
 // read-only.
 func TestComposeStorage(t *testing.T) {
-	p := loadCompose(t)
+	p := deploycheck.Compose(t, root)
 	dataDirs := map[string]string{
 		"/var/lib/postgresql/data": "PostgreSQL",
 		"/data/db":                 "MongoDB",
@@ -146,7 +136,7 @@ func TestComposeStorage(t *testing.T) {
 // host's loopback only: the databases and Temporal have no TLS here, MongoDB
 // no authentication.
 func TestComposePortsOnLoopback(t *testing.T) {
-	p := loadCompose(t)
+	p := deploycheck.Compose(t, root)
 	for name, s := range p.Services {
 		for _, port := range s.Ports {
 			if port.Published != "" && port.HostIP != "127.0.0.1" {
@@ -159,7 +149,7 @@ func TestComposePortsOnLoopback(t *testing.T) {
 // TestComposeMongoReplicaSet checks that MongoDB runs as the replica set the
 // worker's MONGO_URI names, and that its healthcheck initiates that set.
 func TestComposeMongoReplicaSet(t *testing.T) {
-	p := loadCompose(t)
+	p := deploycheck.Compose(t, root)
 	worker, err := p.GetService("worker")
 	if err != nil {
 		t.Fatal(err)
@@ -188,7 +178,7 @@ func TestComposeMongoReplicaSet(t *testing.T) {
 // PostgreSQL as the roles the init script creates, with the passwords the
 // PostgreSQL service hands that script.
 func TestComposeDatabaseRoles(t *testing.T) {
-	p := loadCompose(t)
+	p := deploycheck.Compose(t, root)
 	script, err := os.ReadFile(filepath.Join(root, "deploy", "postgres", "init-databases.sh"))
 	if err != nil {
 		t.Fatal(err)

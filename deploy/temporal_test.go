@@ -49,7 +49,7 @@ func TestTemporalSetupNamespaceScript(t *testing.T) {
 		t.Skip("the script speaks plaintext to Temporal, as in the compose network; this Temporal needs TLS or an API key")
 	}
 	cli := temporalCLI(t)
-	setup, err := loadCompose(t).GetService("temporal-setup")
+	setup, err := deploycheck.Compose(t, root).GetService("temporal-setup")
 	if err != nil {
 		t.Fatal(err)
 	}

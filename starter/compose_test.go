@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"path"
-	"path/filepath"
-	"reflect"
 	"slices"
 	"testing"
 
@@ -17,32 +15,12 @@ import (
 // composeService is the starter's service in docker-compose.yml.
 const composeService = "starter"
 
-func loadCompose(t *testing.T) *types.Project {
-	t.Helper()
-	p, err := deploycheck.LoadCompose(context.Background(), filepath.Join("..", deploycheck.ComposeFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
-
 // envKeys returns the environment variables the starter reads, asked of a
 // getenv that answers with env: main hands os.Getenv to readEnv and to
-// nothing else (checked here from the source).
+// nothing else (checked from the source).
 func envKeys(t *testing.T, env map[string]string) []string {
 	t.Helper()
-	callees, err := deploycheck.GetenvCallees(".")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if want := []string{"readEnv"}; !reflect.DeepEqual(callees, want) {
-		t.Fatalf("main hands os.Getenv to %v; this test records what %v reads: make it record the others too", callees, want)
-	}
-	values := map[string]string{config.EnvDataDir: t.TempDir()} // no stack file, as in the container
-	for k, v := range env {
-		values[k] = v
-	}
-	rec := deploycheck.NewRecorder(values)
+	rec := deploycheck.ContainerRecorder(t, ".", []string{"readEnv"}, env)
 	if _, err := readEnv(rec.Getenv); err != nil {
 		t.Fatal(err)
 	}
@@ -54,7 +32,7 @@ func envKeys(t *testing.T, env map[string]string) []string {
 // servers (seed and verify open the stores; demo, place and the others dial
 // Temporal too).
 func TestComposeStarterEnvironment(t *testing.T) {
-	p := loadCompose(t)
+	p := deploycheck.Compose(t, "..")
 	s, err := p.GetService(composeService)
 	if err != nil {
 		t.Fatal(err)
@@ -79,7 +57,7 @@ func TestComposeStarterEnvironment(t *testing.T) {
 // running the starter binary of the same image as the worker, after the
 // servers it points at are healthy.
 func TestComposeStarterIsATool(t *testing.T) {
-	p := loadCompose(t)
+	p := deploycheck.Compose(t, "..")
 	s, err := p.GetService(composeService)
 	if err != nil {
 		t.Fatal(err)

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"net"
-	"path/filepath"
 	"reflect"
 	"slices"
 	"strconv"
@@ -21,32 +20,12 @@ import (
 // composeService is the worker's service in docker-compose.yml.
 const composeService = "worker"
 
-func loadCompose(t *testing.T) *types.Project {
-	t.Helper()
-	p, err := deploycheck.LoadCompose(context.Background(), filepath.Join("..", deploycheck.ComposeFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
-
 // envKeys returns the environment variables the worker reads, asked of a
 // getenv that answers with env: main hands os.Getenv to config.Load and to
-// command, and to nothing else (checked here from the source).
+// command, and to nothing else (checked from the source).
 func envKeys(t *testing.T, env map[string]string) []string {
 	t.Helper()
-	callees, err := deploycheck.GetenvCallees(".")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if want := []string{"command", "config.Load"}; !reflect.DeepEqual(callees, want) {
-		t.Fatalf("main hands os.Getenv to %v; this test records what %v read: make it record the others too", callees, want)
-	}
-	values := map[string]string{config.EnvDataDir: t.TempDir()} // no stack file, as in the container
-	for k, v := range env {
-		values[k] = v
-	}
-	rec := deploycheck.NewRecorder(values)
+	rec := deploycheck.ContainerRecorder(t, ".", []string{"command", "config.Load"}, env)
 	cfg, err := config.Load(rec.Getenv)
 	if err != nil {
 		t.Fatal(err)
@@ -59,7 +38,7 @@ func envKeys(t *testing.T, env map[string]string) []string {
 // worker only variables it reads, and every one it needs to reach its
 // servers.
 func TestComposeWorkerEnvironment(t *testing.T) {
-	p := loadCompose(t)
+	p := deploycheck.Compose(t, "..")
 	s, err := p.GetService(composeService)
 	if err != nil {
 		t.Fatal(err)
@@ -96,7 +75,7 @@ func TestComposeWorkerEnvironment(t *testing.T) {
 // TestComposeWorkerWaits checks that the worker starts only once every server
 // it points at is healthy and the namespace setup it relies on has completed.
 func TestComposeWorkerWaits(t *testing.T) {
-	p := loadCompose(t)
+	p := deploycheck.Compose(t, "..")
 	problems, err := deploycheck.CheckServerDependencies(p, composeService)
 	if err != nil {
 		t.Fatal(err)
