@@ -5,7 +5,6 @@ import (
 	"io"
 	"log/slog"
 	"slices"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,41 +15,9 @@ import (
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/sagaflow/sagaflow/internal/summarytest"
 	"github.com/sagaflow/sagaflow/saga"
 )
-
-// summaries records the Summary of every activity a workflow schedules, as
-// "activity:summary", in the order they are scheduled.
-type summaries struct {
-	interceptor.WorkerInterceptorBase
-	mu  sync.Mutex
-	got []string
-}
-
-func (s *summaries) InterceptWorkflow(_ workflow.Context, next interceptor.WorkflowInboundInterceptor) interceptor.WorkflowInboundInterceptor {
-	return &summaryInbound{WorkflowInboundInterceptorBase: interceptor.WorkflowInboundInterceptorBase{Next: next}, s: s}
-}
-
-type summaryInbound struct {
-	interceptor.WorkflowInboundInterceptorBase
-	s *summaries
-}
-
-func (i *summaryInbound) Init(outbound interceptor.WorkflowOutboundInterceptor) error {
-	return i.Next.Init(&summaryOutbound{WorkflowOutboundInterceptorBase: interceptor.WorkflowOutboundInterceptorBase{Next: outbound}, s: i.s})
-}
-
-type summaryOutbound struct {
-	interceptor.WorkflowOutboundInterceptorBase
-	s *summaries
-}
-
-func (o *summaryOutbound) ExecuteActivity(ctx workflow.Context, activityType string, args ...any) workflow.Future {
-	o.s.mu.Lock()
-	o.s.got = append(o.s.got, activityType+":"+workflow.GetActivityOptions(ctx).Summary)
-	o.s.mu.Unlock()
-	return o.Next.ExecuteActivity(ctx, activityType, args...)
-}
 
 func undoA(context.Context) error { return nil }
 func undoB(context.Context) error { return nil }
@@ -78,7 +45,7 @@ func TestAddWithOptionsSetsTheActivitySummary(t *testing.T) {
 		var suite testsuite.WorkflowTestSuite
 		suite.SetLogger(log.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
 		env := suite.NewTestWorkflowEnvironment()
-		rec := &summaries{}
+		rec := &summarytest.Recorder{}
 		env.SetWorkerOptions(worker.Options{Interceptors: []interceptor.WorkerInterceptor{rec}})
 		env.RegisterWorkflow(summarisedWorkflow)
 		env.RegisterActivity(undoA)
@@ -89,7 +56,7 @@ func TestAddWithOptionsSetsTheActivitySummary(t *testing.T) {
 			t.Fatalf("parallel=%v: %v", parallel, err)
 		}
 		want := []string{"undoC:undo c", "undoB:undo b", "undoA:compensate"}
-		got := slices.Clone(rec.got)
+		got := rec.Scheduled()
 		if parallel {
 			slices.Sort(got)
 			want = []string{"undoA:compensate", "undoB:undo b", "undoC:undo c"}

@@ -3,49 +3,15 @@ package workflows_test
 import (
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 
 	sdkpb "go.temporal.io/api/sdk/v1"
 	"go.temporal.io/sdk/interceptor"
 	"go.temporal.io/sdk/worker"
-	"go.temporal.io/sdk/workflow"
 
+	"github.com/sagaflow/sagaflow/internal/summarytest"
 	"github.com/sagaflow/sagaflow/workflows"
 )
-
-// summaries records the Summary of every activity the saga schedules, by
-// activity name, for what the Web UI shows.
-type summaries struct {
-	interceptor.WorkerInterceptorBase
-	mu  sync.Mutex
-	got map[string]string
-}
-
-func (s *summaries) InterceptWorkflow(_ workflow.Context, next interceptor.WorkflowInboundInterceptor) interceptor.WorkflowInboundInterceptor {
-	return &summaryInbound{WorkflowInboundInterceptorBase: interceptor.WorkflowInboundInterceptorBase{Next: next}, s: s}
-}
-
-type summaryInbound struct {
-	interceptor.WorkflowInboundInterceptorBase
-	s *summaries
-}
-
-func (i *summaryInbound) Init(outbound interceptor.WorkflowOutboundInterceptor) error {
-	return i.Next.Init(&summaryOutbound{WorkflowOutboundInterceptorBase: interceptor.WorkflowOutboundInterceptorBase{Next: outbound}, s: i.s})
-}
-
-type summaryOutbound struct {
-	interceptor.WorkflowOutboundInterceptorBase
-	s *summaries
-}
-
-func (o *summaryOutbound) ExecuteActivity(ctx workflow.Context, activityType string, args ...any) workflow.Future {
-	o.s.mu.Lock()
-	o.s.got[activityType] = workflow.GetActivityOptions(ctx).Summary
-	o.s.mu.Unlock()
-	return o.Next.ExecuteActivity(ctx, activityType, args...)
-}
 
 // TestWebUILabels checks what the Web UI shows of a compensated saga: every
 // activity, compensations included, has a summary, and the saga's current
@@ -53,7 +19,7 @@ func (o *summaryOutbound) ExecuteActivity(ctx workflow.Context, activityType str
 func TestWebUILabels(t *testing.T) {
 	f := &fakes{}
 	env := newEnv(t, f)
-	rec := &summaries{got: map[string]string{}}
+	rec := &summarytest.Recorder{}
 	env.SetWorkerOptions(worker.Options{Interceptors: []interceptor.WorkerInterceptor{rec}})
 	in := validOrder()
 	in.Demo.FailAt = workflows.StepCreateShipment
@@ -72,7 +38,7 @@ func TestWebUILabels(t *testing.T) {
 		"CancelOrder":    "Compensate CreateOrder: cancel order o1",
 	}
 	for activity, summary := range want {
-		if got := rec.got[activity]; got != summary {
+		if got := rec.Summary(activity); got != summary {
 			t.Errorf("%s: summary %q, want %q", activity, got, summary)
 		}
 	}
