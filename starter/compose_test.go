@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"path"
 	"slices"
 	"testing"
@@ -32,20 +31,8 @@ func envKeys(t *testing.T, env map[string]string) []string {
 // servers (seed and verify open the stores; demo, place and the others dial
 // Temporal too).
 func TestComposeStarterEnvironment(t *testing.T) {
-	p := deploycheck.Compose(t, "..")
-	s, err := p.GetService(composeService)
-	if err != nil {
-		t.Fatal(err)
-	}
-	set := deploycheck.Environment(s)
-	read := envKeys(t, set)
-	required, err := deploycheck.RequiredKeys(context.Background(), read)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, problem := range deploycheck.CheckEnv(composeService, set, read, required) {
-		t.Error(problem)
-	}
+	set := deploycheck.CheckServiceEnv(t, deploycheck.Compose(t, ".."), composeService,
+		func(env map[string]string) []string { return envKeys(t, env) })
 	// The demo prints Web UI links; they are for the browser on the host.
 	if set[config.EnvTemporalUIURL] == "" {
 		t.Errorf("%s: %s not set, so the demo prints no Web UI links", composeService, config.EnvTemporalUIURL)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"net"
 	"reflect"
 	"slices"
@@ -39,18 +38,10 @@ func envKeys(t *testing.T, env map[string]string) []string {
 // servers.
 func TestComposeWorkerEnvironment(t *testing.T) {
 	p := deploycheck.Compose(t, "..")
+	set := deploycheck.CheckServiceEnv(t, p, composeService, func(env map[string]string) []string { return envKeys(t, env) })
 	s, err := p.GetService(composeService)
 	if err != nil {
 		t.Fatal(err)
-	}
-	set := deploycheck.Environment(s)
-	read := envKeys(t, set)
-	required, err := deploycheck.RequiredKeys(context.Background(), read)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, problem := range deploycheck.CheckEnv(composeService, set, read, required) {
-		t.Error(problem)
 	}
 	// The metrics endpoint listens beyond the container's loopback, on the
 	// port compose publishes.

@@ -42,3 +42,25 @@ func ContainerRecorder(tb testing.TB, dir string, callees []string, env map[stri
 	}
 	return NewRecorder(values)
 }
+
+// CheckServiceEnv fails tb for every problem CheckEnv finds with the
+// environment docker-compose.yml (p) gives service, where read returns what
+// the service's binary reads when given an environment. It returns that
+// environment, for the test's own checks.
+func CheckServiceEnv(tb testing.TB, p *types.Project, service string, read func(env map[string]string) []string) map[string]string {
+	tb.Helper()
+	s, err := p.GetService(service)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	set := Environment(s)
+	keys := read(set)
+	required, err := RequiredKeys(context.Background(), keys)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for _, problem := range CheckEnv(service, set, keys, required) {
+		tb.Error(problem)
+	}
+	return set
+}
