@@ -42,6 +42,15 @@ type Ref struct {
 	OrderID string `json:"order_id"`
 }
 
+// UndoInput names the saga and order a compensation undoes.
+type UndoInput struct {
+	Ref
+	// Fail makes every attempt fail with a retryable error, as a payment
+	// provider that is down would: a compensation that keeps failing until
+	// an operator resolves it (demo).
+	Fail bool `json:"fail,omitempty"`
+}
+
 // Result is what a step or compensation reports.
 type Result struct {
 	// Outcome is the barrier's verdict: applied, duplicate,
@@ -86,6 +95,12 @@ func classify(ctx context.Context, err error) error {
 // forced returns the forced business failure of a demonstration run.
 func forced(step string) error {
 	return fmt.Errorf("%s failed on request (demo): %w", step, &services.Error{Code: ForcedFailureCode, Message: "forced failure"})
+}
+
+// unavailable returns the retryable failure of a compensation that fails on
+// request (UndoInput.Fail).
+func unavailable(compensation string) error {
+	return fmt.Errorf("%s failed on request (demo --fail-compensation): the service is unavailable", compensation)
 }
 
 // IsBusinessFailure reports whether err, as the workflow sees it, is a

@@ -55,10 +55,15 @@ func (a *Activities) CreateOrder(ctx context.Context, in CreateOrderInput) (Resu
 type CancelOrderInput struct {
 	Ref
 	Reason string `json:"reason"`
+	// Fail makes every attempt fail with a retryable error (demo).
+	Fail bool `json:"fail,omitempty"`
 }
 
 // CancelOrder compensates CreateOrder.
 func (a *Activities) CancelOrder(ctx context.Context, in CancelOrderInput) (Result, error) {
+	if in.Fail {
+		return Result{}, classify(ctx, unavailable("CancelOrder"))
+	}
 	out, err := a.Orders.Cancel(ctx, in.SagaID, in.OrderID, in.Reason)
 	return result(ctx, out), classify(ctx, err)
 }
@@ -80,7 +85,10 @@ func (a *Activities) ReserveStock(ctx context.Context, in ReserveInput) (Result,
 }
 
 // ReleaseStock compensates ReserveStock.
-func (a *Activities) ReleaseStock(ctx context.Context, in Ref) (Result, error) {
+func (a *Activities) ReleaseStock(ctx context.Context, in UndoInput) (Result, error) {
+	if in.Fail {
+		return Result{}, classify(ctx, unavailable("ReleaseStock"))
+	}
 	out, err := a.Inventory.Release(ctx, in.SagaID, in.OrderID)
 	return result(ctx, out), classify(ctx, err)
 }
@@ -103,7 +111,10 @@ func (a *Activities) ChargePayment(ctx context.Context, in ChargeInput) (Result,
 }
 
 // RefundPayment compensates ChargePayment.
-func (a *Activities) RefundPayment(ctx context.Context, in Ref) (Result, error) {
+func (a *Activities) RefundPayment(ctx context.Context, in UndoInput) (Result, error) {
+	if in.Fail {
+		return Result{}, classify(ctx, unavailable("RefundPayment"))
+	}
 	out, err := a.Payments.Refund(ctx, in.SagaID, in.OrderID)
 	return result(ctx, out), classify(ctx, err)
 }
@@ -131,7 +142,10 @@ func (a *Activities) CreateShipment(ctx context.Context, in ShipInput) (ShipResu
 }
 
 // CancelShipment compensates CreateShipment.
-func (a *Activities) CancelShipment(ctx context.Context, in Ref) (Result, error) {
+func (a *Activities) CancelShipment(ctx context.Context, in UndoInput) (Result, error) {
+	if in.Fail {
+		return Result{}, classify(ctx, unavailable("CancelShipment"))
+	}
 	out, err := a.Shipping.Cancel(ctx, in.SagaID, in.OrderID)
 	return result(ctx, out), classify(ctx, err)
 }

@@ -30,12 +30,14 @@ func Trip(ctx workflow.Context, who string) error {
 		{RentCar, ReturnCar, "ReturnCar"},
 	}
 	for _, step := range steps {
-		s.Add(step.undoName, step.undo, who) // before the step: it may time out yet happen
-		if err := workflow.ExecuteActivity(ctx, step.do, who).Get(ctx, nil); err != nil {
-			if cerr := s.Compensate(); cerr != nil {
-				return errors.Join(err, cerr)
-			}
+		// Register the compensation before the step: it may time out yet happen.
+		if err := s.Add(step.undoName, step.undo, who); err != nil {
 			return err
+		}
+		if err := workflow.ExecuteActivity(ctx, step.do, who).Get(ctx, nil); err != nil {
+			// Compensate, then fail with the step's own error: its type
+			// and non-retryable flag reach the caller.
+			return s.Abort(err)
 		}
 	}
 	return nil
@@ -73,7 +75,7 @@ func Example() {
 	env.ExecuteWorkflow(Trip, "Ada")
 	var appErr *temporal.ApplicationError
 	if errors.As(env.GetWorkflowError(), &appErr) {
-		fmt.Println("trip failed:", appErr.Type())
+		fmt.Println("trip failed:", appErr.Type(), "non-retryable:", appErr.NonRetryable())
 	}
 	// Output:
 	// flight booked for Ada
@@ -81,5 +83,5 @@ func Example() {
 	// no car to return
 	// hotel cancelled for Ada
 	// flight cancelled for Ada
-	// trip failed: SOLD_OUT
+	// trip failed: SOLD_OUT non-retryable: true
 }

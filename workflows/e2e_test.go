@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -208,15 +209,25 @@ func TestFiftyOrdersEndToEnd(t *testing.T) {
 	}
 
 	// Started with its search attributes, a completed saga sets only its
-	// final status: one upsert.
-	upserts := 0
+	// final status: one upsert of its own; the SDK adds one with the
+	// version the saga records as it starts (TemporalChangeVersion).
+	upserts, versions := 0, 0
 	for _, ev := range e.history(runs[1]).Events {
-		if ev.GetEventType() == enumspb.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES {
-			upserts++
+		if ev.GetEventType() != enumspb.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES {
+			continue
 		}
+		fields := ev.GetUpsertWorkflowSearchAttributesEventAttributes().GetSearchAttributes().GetIndexedFields()
+		if v, ok := fields["TemporalChangeVersion"]; ok && len(fields) == 1 {
+			if !strings.Contains(string(v.GetData()), "order-saga-") {
+				t.Errorf("%s: TemporalChangeVersion %s, want the order-saga version", runs[1].GetID(), v.GetData())
+			}
+			versions++
+			continue
+		}
+		upserts++
 	}
-	if upserts != 1 {
-		t.Errorf("%s: %d search-attribute upserts, want 1 (SagaStatus=COMPLETED)", runs[1].GetID(), upserts)
+	if upserts != 1 || versions != 1 {
+		t.Errorf("%s: %d search-attribute upserts and %d of the version, want 1 (SagaStatus=COMPLETED) and 1", runs[1].GetID(), upserts, versions)
 	}
 
 	report, err := invariants.Check(e.Ctx, e.Stores, invariants.Options{Quiet: true})

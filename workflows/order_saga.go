@@ -37,6 +37,17 @@ const (
 	forwardDeadline = 2 * time.Minute
 )
 
+// sagaID is the saga id of the idempotency keys: the workflow id and, since
+// versionSagaIDPerRun, the id of the run chain's first run (kept by reset
+// and continue-as-new), so that an order id used again once Temporal has
+// forgotten its first saga gets a saga id of its own.
+func sagaID(info *workflow.Info, v workflow.Version) string {
+	if v < versionSagaIDPerRun {
+		return info.WorkflowExecution.ID
+	}
+	return info.WorkflowExecution.ID + "/" + info.FirstRunID
+}
+
 func forwardOptions(summary string) workflow.ActivityOptions {
 	return workflow.ActivityOptions{
 		StartToCloseTimeout:    attemptTimeout,
@@ -62,12 +73,22 @@ func forwardOptions(summary string) workflow.ActivityOptions {
 // ErrTypeCompensated (or ends cancelled). The state query and the search
 // attributes follow every step.
 func OrderSaga(ctx workflow.Context, in OrderInput) (SagaState, error) {
-	info := workflow.GetInfo(ctx)
-	r := &run{ctx: ctx, in: in, sagaID: info.WorkflowExecution.ID, t: newTracker(ctx, in)}
+	r := &run{ctx: ctx, in: in, t: newTracker(ctx, in)}
+	r.version = workflow.GetVersion(ctx, changeOrderSaga, workflow.DefaultVersion, orderSagaVersion)
+	r.sagaID = sagaID(workflow.GetInfo(ctx), r.version)
 	if err := r.t.register(); err != nil {
 		return r.t.state, err
 	}
-	return r.execute()
+	if err := r.registerActions(); err != nil {
+		return r.t.state, err
+	}
+	state, err := r.execute()
+	// An operator action that took effect answers before the saga closes.
+	done, _ := workflow.NewDisconnectedContext(ctx)
+	if werr := workflow.Await(done, func() bool { return workflow.AllHandlersFinished(done) }); werr != nil {
+		return state, werr
+	}
+	return state, err
 }
 
 // run is one execution of OrderSaga.
@@ -75,8 +96,13 @@ type run struct {
 	ctx    workflow.Context
 	in     OrderInput
 	sagaID string
-	t      *tracker
-	s      *saga.Saga
+	// version is the saga's code version (see versions.go), fixed when
+	// the saga started.
+	version workflow.Version
+	t       *tracker
+	s       *saga.Saga
+	// pivot runs ConfirmOrder, once the saga reaches it.
+	pivot *saga.Persistent
 }
 
 func (r *run) ref() activities.Ref { return activities.Ref{SagaID: r.sagaID, OrderID: r.in.OrderID} }
@@ -137,11 +163,6 @@ func (r *run) exec(ctx workflow.Context, summary string, activity any, arg any) 
 	return workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, forwardOptions(summary)), activity, arg)
 }
 
-// pivotLocalDeadline stands for "no deadline" for the pivot run as a local
-// activity: a local activity's ScheduleToCloseTimeout defaults to its
-// StartToCloseTimeout, so it needs one, and this one outlasts any outage.
-const pivotLocalDeadline = 10 * 365 * 24 * time.Hour
-
 // localOptions are the local-activity form of a forward step's options.
 func localOptions(o workflow.ActivityOptions) workflow.LocalActivityOptions {
 	return workflow.LocalActivityOptions{
@@ -160,6 +181,11 @@ func (r *run) pause(step string) error {
 
 func (r *run) fails(step string) bool { return r.in.Demo.FailAt == step }
 
+// undoInput is the input of the compensation of step.
+func (r *run) undoInput(step string) activities.UndoInput {
+	return activities.UndoInput{Ref: r.ref(), Fail: r.in.Demo.FailCompensation == step}
+}
+
 // undo gives the compensation of step its summary for the Web UI.
 func (r *run) undo(step string) saga.CompensationOptions {
 	return saga.CompensationOptions{Summary: compensationSummary(step, r.in, r.t.state.Total)}
@@ -167,8 +193,10 @@ func (r *run) undo(step string) saga.CompensationOptions {
 
 func (r *run) createOrder() (string, error) {
 	in := r.in
-	r.s.AddWithOptions(Compensations[StepCreateOrder], r.undo(StepCreateOrder), a.CancelOrder,
-		activities.CancelOrderInput{Ref: r.ref(), Reason: "saga compensated"})
+	if err := r.s.AddWithOptions(Compensations[StepCreateOrder], r.undo(StepCreateOrder), a.CancelOrder,
+		activities.CancelOrderInput{Ref: r.ref(), Reason: "saga compensated", Fail: r.in.Demo.FailCompensation == StepCreateOrder}); err != nil {
+		return StepCreateOrder, err
+	}
 	if err := r.pause(StepCreateOrder); err != nil {
 		return StepCreateOrder, err
 	}
@@ -186,8 +214,12 @@ func (r *run) createOrder() (string, error) {
 // before either starts.
 func (r *run) reserveAndCharge() (string, error) {
 	in := r.in
-	r.s.AddWithOptions(Compensations[StepReserveStock], r.undo(StepReserveStock), a.ReleaseStock, r.ref())
-	r.s.AddWithOptions(Compensations[StepChargePayment], r.undo(StepChargePayment), a.RefundPayment, r.ref())
+	for _, step := range []string{StepReserveStock, StepChargePayment} {
+		undo := map[string]any{StepReserveStock: a.ReleaseStock, StepChargePayment: a.RefundPayment}[step]
+		if err := r.s.AddWithOptions(Compensations[step], r.undo(step), undo, r.undoInput(step)); err != nil {
+			return step, err
+		}
+	}
 	for _, step := range []string{StepReserveStock, StepChargePayment} {
 		if err := r.pause(step); err != nil {
 			return step, err
@@ -225,7 +257,10 @@ func (r *run) reserveAndCharge() (string, error) {
 
 func (r *run) createShipment() (string, error) {
 	in := r.in
-	r.s.AddWithOptions(Compensations[StepCreateShipment], r.undo(StepCreateShipment), a.CancelShipment, r.ref())
+	if err := r.s.AddWithOptions(Compensations[StepCreateShipment], r.undo(StepCreateShipment), a.CancelShipment,
+		r.undoInput(StepCreateShipment)); err != nil {
+		return StepCreateShipment, err
+	}
 	if err := r.pause(StepCreateShipment); err != nil {
 		return StepCreateShipment, err
 	}
@@ -238,26 +273,34 @@ func (r *run) createShipment() (string, error) {
 	return StepCreateShipment, err
 }
 
+// pivotFirstRound bounds the pivot's first round of attempts; after it the
+// saga shows PIVOT_STUCK and the server retries the pivot without a
+// deadline (saga.Persistent).
+const pivotFirstRound = time.Minute
+
 // confirm runs the pivot. It runs on a disconnected context without a
 // deadline: a cancellation that arrives now no longer undoes the order.
+// Its first round runs like a forward step (a local activity with local
+// steps) for up to pivotFirstRound; then the server retries it, capped at
+// a minute apart, without writing to the history, until it succeeds or is
+// refused for good.
 func (r *run) confirm() error {
 	if err := r.pause(StepConfirmOrder); err != nil {
 		return err
 	}
 	ctx, _ := workflow.NewDisconnectedContext(r.ctx)
 	opts := forwardOptions("Confirm order " + r.in.OrderID)
-	opts.ScheduleToCloseTimeout = 0
-	var fut workflow.Future
-	r.t.started(StepConfirmOrder)
-	in := activities.ConfirmInput{Ref: r.ref(), Fail: r.fails(StepConfirmOrder)}
-	if r.in.LocalSteps {
-		opts.ScheduleToCloseTimeout = pivotLocalDeadline
-		fut = workflow.ExecuteLocalActivity(workflow.WithLocalActivityOptions(ctx, localOptions(opts)), a.ConfirmOrder, in)
-	} else {
-		fut = workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, opts), a.ConfirmOrder, in)
+	opts.ScheduleToCloseTimeout = pivotFirstRound
+	r.pivot = &saga.Persistent{
+		Name: StepConfirmOrder, Options: opts, Local: r.in.LocalSteps, MaxBackoff: time.Minute,
+		OnFailing: func(_ int, err error) { r.t.stuck(StepConfirmOrder, err) },
 	}
+	r.t.started(StepConfirmOrder)
+	fut, err := r.pivot.Run(ctx, a.ConfirmOrder, activities.ConfirmInput{Ref: r.ref(), Fail: r.fails(StepConfirmOrder)})
 	var res activities.Result
-	err := fut.Get(ctx, &res)
+	if err == nil {
+		err = fut.Get(ctx, &res)
+	}
 	r.t.finished(StepConfirmOrder, res, err)
 	return err
 }
@@ -287,11 +330,19 @@ func (r *run) compensate(step string, cause error) (SagaState, error) {
 		return r.t.state, err
 	}
 	if err := r.s.Compensate(); err != nil {
-		r.t.setStatusLogged(StatusCompensationFailing)
+		final := StatusCompensationFailed
+		if r.version < versionFinalStatuses {
+			final = StatusCompensationFailing // what sagas of earlier builds ended with
+		}
+		r.t.setStatusLogged(final)
 		r.t.count(MetricSagaCompensationFailed, nil)
-		return r.t.state, temporal.NewNonRetryableApplicationError("compensation failed: "+err.Error(), ErrTypeCompensationFailed, err, r.t.state)
+		return r.t.state, temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeCompensationFailed, err, r.t.state)
 	}
-	if err := r.t.setStatus(StatusCompensated); err != nil {
+	final := StatusCompensated
+	if r.t.resolvedByHand() {
+		final = StatusCompensatedByHand
+	}
+	if err := r.t.setStatus(final); err != nil {
 		return r.t.state, err
 	}
 	var canceled *temporal.CanceledError

@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"errors"
+	"time"
 
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
@@ -98,7 +99,7 @@ func (t *tracker) started(step string) {
 func (t *tracker) finished(step string, res activities.Result, err error) {
 	defer t.refresh()
 	st := t.state.Step(step)
-	st.EndedAt = workflow.Now(t.ctx)
+	st.EndedAt, st.FailingSince = workflow.Now(t.ctx), time.Time{}
 	t.logFinished(step, res, err)
 	if err != nil {
 		st.Status, st.LastError, st.Attempts = StepFailed, errorMessage(err), failedAttempt(err)
@@ -119,19 +120,63 @@ func (t *tracker) observe(e saga.Event) {
 	switch e.Kind {
 	case saga.Started:
 		st.Status = StepCompensating
-	case saga.Retrying, saga.Failed:
+	case saga.Retrying:
 		st.LastError = errorMessage(e.Err)
+		if st.FailingSince.IsZero() {
+			st.FailingSince = workflow.Now(t.ctx)
+		}
+		t.setStatusLogged(StatusCompensationFailing)
+	case saga.Failed:
+		st.Status, st.LastError, st.FailingSince = StepCompensationFailed, errorMessage(e.Err), time.Time{}
 		t.setStatusLogged(StatusCompensationFailing)
 	case saga.Compensated:
-		st.Status = StepCompensated
+		st.Status, st.FailingSince = StepCompensated, time.Time{}
 		var res activities.Result
 		if e.Result != nil && e.Result(&res) == nil {
 			st.CompensationOutcome = res.Outcome
 		}
-		if t.state.Status == StatusCompensationFailing {
-			t.setStatusLogged(StatusCompensating)
+		t.recovered()
+	case saga.Resolved:
+		st.Status, st.FailingSince = StepResolved, time.Time{}
+		st.Resolution = &Resolution{By: e.By, Reason: e.Reason, At: workflow.Now(t.ctx)}
+		t.recovered()
+	}
+}
+
+// recovered puts a COMPENSATION_FAILING saga back to COMPENSATING once no
+// compensation is failing any more.
+func (t *tracker) recovered() {
+	if t.state.Status != StatusCompensationFailing {
+		return
+	}
+	for _, st := range t.state.Steps {
+		if !st.FailingSince.IsZero() {
+			return
 		}
 	}
+	t.setStatusLogged(StatusCompensating)
+}
+
+// stuck records that step (the pivot) failed its first round with err and
+// is retried by the server: PIVOT_STUCK.
+func (t *tracker) stuck(step string, err error) {
+	defer t.refresh()
+	st := t.state.Step(step)
+	st.LastError = errorMessage(err)
+	if st.FailingSince.IsZero() {
+		st.FailingSince = workflow.Now(t.ctx)
+	}
+	t.setStatusLogged(StatusPivotStuck)
+}
+
+// resolvedByHand reports whether an operator resolved a compensation.
+func (t *tracker) resolvedByHand() bool {
+	for _, st := range t.state.Steps {
+		if st.Resolution != nil {
+			return true
+		}
+	}
+	return false
 }
 
 // setStatusLogged is setStatus for the observer, which cannot return an error.

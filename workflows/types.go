@@ -93,6 +93,10 @@ type Demo struct {
 	// enough to cancel it mid-flight.
 	PauseBefore string        `json:"pause_before,omitempty"`
 	Pause       time.Duration `json:"pause,omitempty"`
+	// FailCompensation names a step (one of ForceableSteps but the pivot)
+	// whose compensation fails with a retryable error at every attempt,
+	// until an operator resolves it (UpdateResolve).
+	FailCompensation string `json:"fail_compensation,omitempty"`
 }
 
 // SagaStatus is the saga's status, kept in the SagaStatus search attribute.
@@ -106,7 +110,25 @@ const (
 	StatusCompensated         SagaStatus = "COMPENSATED"
 	StatusCompensationFailing SagaStatus = "COMPENSATION_FAILING"
 	StatusRejected            SagaStatus = "REJECTED"
+	// StatusPivotStuck: the pivot (ConfirmOrder) has not succeeded within
+	// its first round of attempts; the server retries it without a deadline.
+	StatusPivotStuck SagaStatus = "PIVOT_STUCK"
+	// StatusCompensationFailed is final: a compensation failed for good (a
+	// non-retryable error); the other compensations ran.
+	StatusCompensationFailed SagaStatus = "COMPENSATION_FAILED"
+	// StatusCompensatedByHand is final: compensated, with at least one
+	// compensation declared done by an operator (StepState.Resolution).
+	StatusCompensatedByHand SagaStatus = "COMPENSATED_BY_HAND"
 )
+
+// Final reports whether s is a status a saga ends with.
+func (s SagaStatus) Final() bool {
+	switch s {
+	case StatusCompleted, StatusCompensated, StatusRejected, StatusCompensationFailed, StatusCompensatedByHand:
+		return true
+	}
+	return false
+}
 
 // StepStatus is the status of one step.
 type StepStatus string
@@ -119,6 +141,10 @@ const (
 	StepFailed       StepStatus = "failed"
 	StepCompensating StepStatus = "compensating"
 	StepCompensated  StepStatus = "compensated"
+	// StepCompensationFailed: the compensation failed for good.
+	StepCompensationFailed StepStatus = "compensation-failed"
+	// StepResolved: an operator declared the compensation done by hand.
+	StepResolved StepStatus = "resolved"
 )
 
 // StepState is what the state query reports of one step.
@@ -137,6 +163,15 @@ type StepState struct {
 	// CompensationRounds counts the compensation's rounds of attempts.
 	CompensationRounds  int    `json:"compensation_rounds,omitempty"`
 	CompensationOutcome string `json:"compensation_outcome,omitempty"`
+	// FailingSince is set while the step (the pivot) or its compensation
+	// keeps failing: its first round of attempts failed and the server
+	// retries it with a capped backoff, without writing to the history.
+	// The pending activity (starter status, the Web UI) has its attempt
+	// count and last error.
+	FailingSince time.Time `json:"failing_since,omitempty"`
+	// Resolution is set when an operator declared the compensation done
+	// by hand.
+	Resolution *Resolution `json:"resolution,omitempty"`
 }
 
 // SagaState is the answer to the "state" query, and the saga's result.
