@@ -3,8 +3,8 @@ package saga_test
 import (
 	"context"
 	"errors"
-	"io"
 	"fmt"
+	"io"
 	"log/slog"
 	"slices"
 	"strings"
