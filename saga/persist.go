@@ -3,6 +3,7 @@ package saga
 import (
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"time"
 
@@ -136,7 +137,10 @@ func (p *Persistent) persistentOptions() workflow.ActivityOptions {
 	}
 	o.ScheduleToCloseTimeout = 0
 	rp := *o.RetryPolicy
-	rp.InitialInterval, rp.BackoffCoefficient, rp.MaximumInterval, rp.MaximumAttempts = p.Backoff, 2, p.MaxBackoff, 0
+	// No attempt limit: math.MaxInt32 attempts at least a second apart
+	// outlast any saga (68 years), and unlike 0 (unlimited on the server)
+	// the SDK's test environment honours it too (it reads 0 as 10).
+	rp.InitialInterval, rp.BackoffCoefficient, rp.MaximumInterval, rp.MaximumAttempts = p.Backoff, 2, p.MaxBackoff, math.MaxInt32
 	o.RetryPolicy = &rp
 	o.WaitForCancellation = true
 	return o

@@ -54,7 +54,7 @@ func (r *run) target(name string) (string, error) {
 	}
 	if name == "" {
 		if len(failing) > 1 {
-			return "", fmt.Errorf("several steps are failing (%s): name one", strings.Join(failing, ", "))
+			return "", fmt.Errorf("several steps are failing (%s): name one", describe(failing))
 		}
 		return failing[0], nil
 	}
@@ -67,7 +67,20 @@ func (r *run) target(name string) (string, error) {
 			return step, nil
 		}
 	}
-	return "", fmt.Errorf("%s is not failing (%s); failing now: %s", name, r.stepStatus(step), strings.Join(failing, ", "))
+	return "", fmt.Errorf("%s is not failing (%s); failing now: %s", name, r.stepStatus(step), describe(failing))
+}
+
+// describe names failing steps for an operator: "ChargePayment (its
+// compensation RefundPayment)", or the pivot alone.
+func describe(steps []string) string {
+	out := make([]string, len(steps))
+	for i, step := range steps {
+		out[i] = step
+		if c := Compensations[step]; c != "" {
+			out[i] += " (its compensation " + c + ")"
+		}
+	}
+	return strings.Join(out, ", ")
 }
 
 func (r *run) stepStatus(step string) string {
