@@ -3,13 +3,17 @@ package workflows_test
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
+	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/interceptor"
 	"go.temporal.io/sdk/temporal"
+	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/sagaflow/sagaflow/internal/historycount"
 	"github.com/sagaflow/sagaflow/internal/sagatest"
@@ -68,6 +72,9 @@ func TestHistoryCountBoundsTheServer(t *testing.T) {
 		t.Fatalf("saga ended with %v, want %s", err, workflows.ErrTypeCompensated)
 	}
 
+	if dir := os.Getenv(recordEnv); dir != "" {
+		recordHistory(t, e, id, filepath.Join(dir, "v3-compensation-resolved.json"))
+	}
 	real, counted := historyLength(t, e, id), counter.Events(id)
 	t.Logf("history: %d events on the server, %d counted", real, counted)
 	if counted < real || counted > real+15 {
@@ -87,6 +94,27 @@ func historyLength(t *testing.T, e *sagatest.Env, id string) int {
 		n++
 	}
 	return n
+}
+
+// recordHistory writes the workflow's history as the JSON the replayer reads.
+func recordHistory(t *testing.T, e *sagatest.Env, id, file string) {
+	t.Helper()
+	var h historypb.History
+	it := e.Client.GetWorkflowHistory(e.Ctx, id, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	for it.HasNext() {
+		ev, err := it.Next()
+		if err != nil {
+			t.Fatalf("history of %s: %v", id, err)
+		}
+		h.Events = append(h.Events, ev)
+	}
+	body, err := protojson.MarshalOptions{Indent: "  "}.Marshal(&h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(file, body, 0o644); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // waitFor polls cond every 200ms until it holds, failing the test after a
