@@ -3,6 +3,7 @@ package workflows
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"go.temporal.io/sdk/workflow"
 )
@@ -23,17 +24,28 @@ func (s *SagaState) Details() string {
 	}
 	line("Order", order)
 	line("Status", string(s.Status))
-	var running, compensating []string
+	var running, compensating, resolved []string
 	for _, st := range s.Steps {
 		switch st.Status {
 		case StepRunning:
-			running = append(running, st.Name)
+			r := st.Name
+			if !st.FailingSince.IsZero() {
+				r += fmt.Sprintf(" (stuck since %s, last error: %s; the server retries it)", st.FailingSince.UTC().Format(time.DateTime), mdEscape(st.LastError))
+			}
+			running = append(running, r)
 		case StepCompensating:
 			c := st.Compensation
-			if st.CompensationRounds > 1 {
+			switch {
+			case !st.FailingSince.IsZero():
+				c += fmt.Sprintf(" (failing since %s, last error: %s; the server retries it)", st.FailingSince.UTC().Format(time.DateTime), mdEscape(st.LastError))
+			case st.CompensationRounds > 1:
 				c += fmt.Sprintf(" (round %d, last error: %s)", st.CompensationRounds, mdEscape(st.LastError))
 			}
 			compensating = append(compensating, c)
+		case StepResolved:
+			if r := st.Resolution; r != nil {
+				resolved = append(resolved, fmt.Sprintf("%s by %s: %s", st.Compensation, mdEscape(r.By), mdEscape(r.Reason)))
+			}
 		}
 	}
 	if len(running) > 0 {
@@ -49,6 +61,9 @@ func (s *SagaState) Details() string {
 	}
 	if done := s.CompensationsRun(); len(done) > 0 {
 		line("Compensations run", strings.Join(done, ", "))
+	}
+	if len(resolved) > 0 {
+		line("Resolved by hand", strings.Join(resolved, "; "))
 	}
 	if s.Tracking != "" {
 		line("Tracking", mdEscape(s.Tracking))
@@ -75,6 +90,9 @@ func (in OrderInput) Details() string {
 	line("Ship to", mdEscape(fmt.Sprintf("%s, %s, %s %s, %s", a.Name, a.Street, a.PostalCode, a.City, a.Country)))
 	if in.Demo.FailAt != "" {
 		line("Demo", "fails at "+mdEscape(in.Demo.FailAt))
+	}
+	if in.Demo.FailCompensation != "" {
+		line("Demo", "the compensation of "+mdEscape(in.Demo.FailCompensation)+" fails until an operator resolves it")
 	}
 	if in.Demo.PauseBefore != "" {
 		line("Demo", fmt.Sprintf("pauses %s before %s", in.Demo.Pause, mdEscape(in.Demo.PauseBefore)))

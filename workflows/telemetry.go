@@ -24,6 +24,9 @@ const (
 	// MetricSagaCompensated counts sagas that compensated (a step failed or
 	// the saga was cancelled), by failed_step.
 	MetricSagaCompensated = "sagaflow_saga_compensated"
+	// MetricSagaCompensatedByHand counts sagas that compensated with at
+	// least one compensation resolved by an operator.
+	MetricSagaCompensatedByHand = "sagaflow_saga_compensated_by_hand"
 	// MetricSagaRejected counts sagas refused before any side effect, by
 	// failed_step ("none" for invalid input).
 	MetricSagaRejected = "sagaflow_saga_rejected"
@@ -56,10 +59,12 @@ func (t *tracker) countStatus(s SagaStatus) {
 		t.count(MetricSagaCompleted, nil)
 	case StatusCompensated:
 		t.count(MetricSagaCompensated, map[string]string{"failed_step": failedStep})
+	case StatusCompensatedByHand:
+		t.count(MetricSagaCompensatedByHand, nil)
 	case StatusRejected:
 		t.count(MetricSagaRejected, map[string]string{"failed_step": failedStep})
 	}
-	if s == StatusCompleted || s == StatusCompensated || s == StatusRejected {
+	if s.Final() {
 		workflow.GetLogger(t.ctx).Info("saga ended", "status", s, "failed_step", t.state.FailedStep)
 	}
 }
