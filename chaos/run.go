@@ -140,7 +140,7 @@ func run(ctx context.Context, getenv func(string) string, o chaos.Options, jsonO
 	fleet := chaos.NewFleet(workerBin, []string{"--log-format", "json", "--task-queue-prefix", queuePrefix, "--stop-timeout", "5s", "--metrics-listen", ""},
 		spec, logDir, o.Workers)
 	fmt.Fprintf(progress, "run %s: %d orders, %d workers (logs in %s), faults: %s\n", runID, o.Orders, o.Workers, logDir, spec)
-	r := &chaos.Runner{Opts: o, RunID: runID, QueuePrefix: queuePrefix, Client: c, Stores: st.Stores, Fleet: fleet, Stack: stack,
+	r := &chaos.Runner{Opts: o, RunID: runID, QueuePrefix: queuePrefix, Client: c, Namespace: cfg.TemporalNamespace, Stores: st.Stores, Fleet: fleet, Stack: stack,
 		Progress: progress, ProgressEvery: 2 * time.Second}
 	rep, err := r.Run(ctx)
 	if err != nil {

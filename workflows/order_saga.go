@@ -37,15 +37,13 @@ const (
 	forwardDeadline = 2 * time.Minute
 )
 
-// sagaID is the saga id of the idempotency keys: the workflow id and, since
-// versionSagaIDPerRun, the id of the run chain's first run (kept by reset
-// and continue-as-new), so that an order id used again once Temporal has
-// forgotten its first saga gets a saga id of its own.
+// sagaID is the saga id of the idempotency keys: SagaID since
+// versionSagaIDPerRun, the workflow id alone before.
 func sagaID(info *workflow.Info, v workflow.Version) string {
 	if v < versionSagaIDPerRun {
 		return info.WorkflowExecution.ID
 	}
-	return info.WorkflowExecution.ID + "/" + info.FirstRunID
+	return SagaID(info.WorkflowExecution.ID, info.FirstRunID)
 }
 
 func forwardOptions(summary string) workflow.ActivityOptions {

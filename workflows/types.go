@@ -46,6 +46,13 @@ func TaskQueue(region string) string { return "orders-" + region }
 // its steps' idempotency keys use.
 func WorkflowID(orderID string) string { return "order-" + orderID }
 
+// SagaID returns the saga id an order's saga uses in its idempotency keys:
+// its workflow id and the id of its run chain's first run (kept by reset
+// and continue-as-new), so that an order id used again once Temporal has
+// forgotten its first saga gets a saga id of its own. Sagas started before
+// versions (workflows/versions.go) use the workflow id alone.
+func SagaID(workflowID, firstRunID string) string { return workflowID + "/" + firstRunID }
+
 // OrderIDFromWorkflowID inverts WorkflowID; ok is false for other ids.
 func OrderIDFromWorkflowID(id string) (string, bool) {
 	return strings.CutPrefix(id, "order-")

@@ -21,9 +21,11 @@ type Runner struct {
 	RunID       string
 	QueuePrefix string
 	Client      client.Client
-	Stores      invariants.Stores
-	Fleet       *Fleet
-	Stack       Stack
+	// Namespace is the client's namespace, where resolutions are listed.
+	Namespace string
+	Stores    invariants.Stores
+	Fleet     *Fleet
+	Stack     Stack
 	// Progress receives a line every ProgressEvery.
 	Progress      io.Writer
 	ProgressEvery time.Duration
@@ -136,7 +138,7 @@ func (r *Runner) Run(ctx context.Context) (Report, error) {
 		return rep, err
 	}
 	fig.AmbiguousCommits, fig.FailuresBeforeCommit = injected[faults.KindAmbiguous], injected[faults.KindBefore]
-	rep.Verdict, err = Judge(ctx, r.Client, r.Stores, ids, 30*time.Second)
+	rep.Verdict, err = Judge(ctx, r.Client, r.Namespace, r.Stores, ids, 30*time.Second)
 	return rep, err
 }
 

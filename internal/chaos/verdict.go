@@ -19,6 +19,7 @@ import (
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/sagaflow/sagaflow/internal/sagaclient"
 	"github.com/sagaflow/sagaflow/services/invariants"
 	"github.com/sagaflow/sagaflow/workflows"
 )
@@ -50,7 +51,11 @@ func (v Verdict) Breaches() int { return v.Lost() + v.Invariants.Breaches() + le
 // listed by visibility (which it polls for up to visibilityWait, as it is
 // eventually consistent), the stores must keep every invariant at rest, and
 // every history must replay.
-func Judge(ctx context.Context, c client.Client, st invariants.Stores, orderIDs []string, visibilityWait time.Duration) (Verdict, error) {
+//
+// An operator's hand-made effects (the compensations resolved by hand in
+// the namespace's sagas that ended COMPENSATED_BY_HAND) are excused, as
+// `starter verify` excuses them.
+func Judge(ctx context.Context, c client.Client, namespace string, st invariants.Stores, orderIDs []string, visibilityWait time.Duration) (Verdict, error) {
 	v := Verdict{Sagas: len(orderIDs)}
 	for _, id := range orderIDs {
 		running, err := isRunning(ctx, c, workflows.WorkflowID(id))
@@ -66,7 +71,11 @@ func Judge(ctx context.Context, c client.Client, st invariants.Stores, orderIDs 
 		return v, err
 	}
 	v.UnknownToVisibility = missing
-	if v.Invariants, err = invariants.Check(ctx, st, invariants.Options{Quiet: true}); err != nil {
+	resolved, err := sagaclient.ListResolved(ctx, c, namespace)
+	if err != nil {
+		return v, fmt.Errorf("list the sagas resolved by hand: %w", err)
+	}
+	if v.Invariants, err = invariants.Check(ctx, st, invariants.Options{Quiet: true, Excuse: sagaclient.Excuses(resolved)}); err != nil {
 		return v, err
 	}
 	replayer := worker.NewWorkflowReplayer()

@@ -23,20 +23,20 @@ func order(id string) workflows.OrderInput {
 func TestVerdictCatchesADuplicatedEffect(t *testing.T) {
 	e := sagatest.Start(t, sagatest.Options{Seed: chaos.Seed, Timeout: time.Minute})
 	id := testenv.ID("dup")
-	e.StartSaga(order(id))
+	run := e.StartSaga(order(id))
 	if out, err := sagaclient.Wait(e.Ctx, e.Client, id, ""); err != nil || out.Kind != sagaclient.Completed {
 		t.Fatalf("saga: %+v, %v", out, err)
 	}
-	clean, err := chaos.Judge(e.Ctx, e.Client, e.Stores, []string{id}, 30*time.Second)
+	clean, err := chaos.Judge(e.Ctx, e.Client, e.Config.TemporalNamespace, e.Stores, []string{id}, 30*time.Second)
 	if err != nil || clean.Breaches() != 0 || clean.Replayed != 1 {
 		t.Fatalf("clean run: %+v, %v", clean, err)
 	}
 	// The charge applied a second time, as if the barrier had let a retry through.
 	if _, err := e.PaymentsPool.Exec(e.Ctx, `UPDATE accounts SET balance = balance - 100 WHERE customer_id = '`+chaos.Customer(1)+`';
-		INSERT INTO events (saga_id, order_id, kind, detail) VALUES ('`+workflows.WorkflowID(id)+`', '`+id+`', 'PaymentCaptured', '{}')`); err != nil {
+		INSERT INTO events (saga_id, order_id, kind, detail) VALUES ('`+workflows.SagaID(run.GetID(), run.GetRunID())+`', '`+id+`', 'PaymentCaptured', '{}')`); err != nil {
 		t.Fatal(err)
 	}
-	v, err := chaos.Judge(e.Ctx, e.Client, e.Stores, []string{id}, 30*time.Second)
+	v, err := chaos.Judge(e.Ctx, e.Client, e.Config.TemporalNamespace, e.Stores, []string{id}, 30*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +52,7 @@ func TestVerdictCatchesAnAbandonedSaga(t *testing.T) {
 	t.Cleanup(func() {
 		_ = e.Client.TerminateWorkflow(context.Background(), workflows.WorkflowID(id), "", "test over")
 	})
-	v, err := chaos.Judge(e.Ctx, e.Client, e.Stores, []string{id}, 30*time.Second)
+	v, err := chaos.Judge(e.Ctx, e.Client, e.Config.TemporalNamespace, e.Stores, []string{id}, 30*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,7 +19,10 @@ import (
 
 // The fields every log line about a saga carries.
 const (
-	// FieldSagaID is the saga id: the workflow id.
+	// FieldSagaID names the saga: its workflow id, order-<order id>. (The
+	// idempotency keys of sagas started since saga version 1 add the run
+	// chain's first run id to it, workflows.SagaID; one order id has one
+	// running saga, so the workflow id is enough to find its lines.)
 	FieldSagaID = "saga_id"
 	// FieldOrderID is the order the saga runs (from the workflow id).
 	FieldOrderID = "order_id"
