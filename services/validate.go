@@ -13,6 +13,10 @@ import (
 const (
 	// MaxIDLength is the longest identifier accepted, in bytes.
 	MaxIDLength = 64
+	// MaxSagaIDLength is the longest saga id accepted, in bytes. A saga id
+	// is built from an order id: "order-<order id>" (at most 70 bytes), or
+	// "order-<order id>/<first run id>" (a 36-byte UUID: at most 107).
+	MaxSagaIDLength = 128
 	// MaxQuantity is the largest quantity of one SKU in one order.
 	MaxQuantity = 1_000_000
 	// MaxItems is the largest number of distinct SKUs in one order.
@@ -32,11 +36,24 @@ func Invalid(field, problem string) error {
 // whitespace and control characters, which MongoDB field paths and logs
 // would misread.
 func ValidateID(field, id string) error {
+	return validateID(field, id, MaxIDLength)
+}
+
+// ValidateSagaID checks a saga id as ValidateID checks an identifier, but
+// allows up to MaxSagaIDLength bytes: a saga id holds an order id and more
+// ("order-o1", "order-o1/2f1e6c3a-...", '/' included). The stores keep it
+// as a value (text columns, the saga.id field of a document), never in a
+// field name or a key length limit.
+func ValidateSagaID(field, id string) error {
+	return validateID(field, id, MaxSagaIDLength)
+}
+
+func validateID(field, id string, maxLen int) error {
 	switch {
 	case id == "":
 		return Invalid(field, "is empty")
-	case len(id) > MaxIDLength:
-		return Invalid(field, fmt.Sprintf("is %d bytes long, more than %d", len(id), MaxIDLength))
+	case len(id) > maxLen:
+		return Invalid(field, fmt.Sprintf("is %d bytes long, more than %d", len(id), maxLen))
 	case !utf8.ValidString(id):
 		return Invalid(field, "is not valid UTF-8")
 	case strings.ContainsRune(id, 0):
@@ -114,7 +131,7 @@ func validatePrintable(field, s string) error {
 
 // ValidateStepIDs checks the two ids every saga step carries.
 func ValidateStepIDs(sagaID, orderID string) error {
-	if err := ValidateID("saga_id", sagaID); err != nil {
+	if err := ValidateSagaID("saga_id", sagaID); err != nil {
 		return err
 	}
 	return ValidateID("order_id", orderID)

@@ -28,6 +28,24 @@ func TestValidateIDRejectsEachBadID(t *testing.T) {
 	}
 }
 
+func TestValidateSagaIDTakesTheSagaIDsOfLongOrderIDs(t *testing.T) {
+	for problem, id := range testenv.BadSagaIDs() {
+		err := services.ValidateSagaID("saga_id", id)
+		if !errors.Is(err, services.ErrInvalidInput) || !strings.HasPrefix(err.Error(), "saga_id ") || !strings.Contains(err.Error(), problem) {
+			t.Errorf("%q: got %v, want invalid input naming saga_id and saying %q", id, err, problem)
+		}
+	}
+	orderID := strings.Repeat("o", services.MaxIDLength)
+	for _, ok := range []string{"order-" + orderID, testenv.SagaIDPerRun(orderID), strings.Repeat("x", services.MaxSagaIDLength)} {
+		if err := services.ValidateSagaID("saga_id", ok); err != nil {
+			t.Errorf("%q refused: %v", ok, err)
+		}
+		if err := services.ValidateStepIDs(ok, orderID); err != nil {
+			t.Errorf("step ids %q, %q refused: %v", ok, orderID, err)
+		}
+	}
+}
+
 func TestNormalizeItems(t *testing.T) {
 	got, err := services.NormalizeItems([]services.Item{{SKU: "B", Quantity: 2}, {SKU: "A", Quantity: 1}, {SKU: "B", Quantity: 3}})
 	if err != nil {

@@ -7,7 +7,11 @@ import "errors"
 var ErrCompensated = errors.New("step already compensated")
 
 // Key identifies one step of one saga. SagaID must be stable across retries,
-// resets and continue-as-new (the workflow id, not the run id).
+// resets and continue-as-new: the workflow id, or the workflow id and the
+// run chain's first run id ("order-o1/2f1e6c3a-..."), never the current run
+// id. Both barriers keep the saga id as a value (a text column; the
+// saga.id field of a document, never a field name), so '/' and any length
+// are fine; Step becomes a MongoDB field name and must not hold '.' or '$'.
 type Key struct {
 	SagaID string
 	Step   string

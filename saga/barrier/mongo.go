@@ -29,6 +29,17 @@
 // FerretDB v1, which reads, changes and writes back the document without a
 // lock: there, run an update step and its compensation one after the other
 // (the saga owns its documents and runs its steps in order).
+//
+// Reads go to the primary. The explaining read decides the outcome (a
+// duplicate, a refusal, a null compensation), so it must see at least the
+// state the write just matched against: it always asks for the primary with
+// read concern "local", whatever the collection's or the client's
+// MONGO_URI says (readPreference=secondaryPreferred, nearest, ... would let
+// a lagging secondary answer "no document" for a document the primary just
+// refused to insert over, and readConcernLevel=majority could hide a write
+// the primary acknowledged but has not yet replicated). Writes (insert,
+// update) need nothing: MongoDB sends every write to the primary whatever
+// the read preference.
 package barrier
 
 import (
@@ -39,6 +50,9 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+	"go.mongodb.org/mongo-driver/v2/mongo/readconcern"
+	"go.mongodb.org/mongo-driver/v2/mongo/readpref"
 )
 
 // MarkerField is the field of a barrier-guarded document that holds its
@@ -149,8 +163,11 @@ func UpdateDoc(ctx context.Context, coll *mongo.Collection, key Key, id any, pre
 //     is refused by the unique _id. With a nil tombstone nothing is written:
 //     use nil only when the document cannot appear later;
 //   - already compensated: AlreadyCompensated;
-//   - another saga owns the document: NullCompensation without a write (this
-//     saga's InsertDoc can never succeed on it).
+//   - another saga owns the document: NullCompensation without a write. No
+//     record is needed for hang safety: while the document exists, this
+//     saga's InsertDoc and UpdateDoc on it are refused with
+//     ErrOwnedByOtherSaga, and the other saga's markers and fields stay
+//     untouched (a new saga of a reused order id, say).
 //
 // A tombstone insert that loses to a late InsertDoc finds the new document
 // on the next round and undoes it.
@@ -222,7 +239,8 @@ type state struct {
 }
 
 // updateOrRead applies update to the document that filter matches or,
-// when none does, reads the document id to explain why.
+// when none does, reads the document id to explain why. The update goes to
+// the primary as every write does; the read is sent there explicitly.
 func updateOrRead(ctx context.Context, coll *mongo.Collection, key Key, id any, filter, update bson.D) (bool, state, error) {
 	res, err := coll.UpdateOne(ctx, filter, update)
 	if err != nil {
@@ -235,8 +253,14 @@ func updateOrRead(ctx context.Context, coll *mongo.Collection, key Key, id any, 
 	return false, st, err
 }
 
+// primaryReads are the options of every read that decides an outcome: the
+// primary, and its latest state (see the package comment).
+var primaryReads = options.Collection().SetReadPreference(readpref.Primary()).SetReadConcern(readconcern.Local())
+
+// read reads the document id from the primary, to explain why a write
+// matched nothing.
 func read(ctx context.Context, coll *mongo.Collection, key Key, id any) (state, error) {
-	doc, err := coll.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Raw()
+	doc, err := coll.Clone(primaryReads).FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Raw()
 	if errors.Is(err, mongo.ErrNoDocuments) {
 		return state{}, nil
 	}

@@ -354,3 +354,48 @@ func TestUpdateRacingItsCompensationNetsZero(t *testing.T) {
 		}
 	}
 }
+
+// Every read the barrier makes decides an outcome (duplicate, refused, null
+// compensation), so it must ask for the primary even when MONGO_URI says
+// readPreference=secondaryPreferred: a lagging secondary would answer "no
+// document" for one the primary just refused to insert over. The client
+// below has that URI and records, for each operation, whether the driver
+// would have let a secondary serve it (FerretDB is a single server, to
+// which the driver sends no read preference at all, so the selection is
+// what shows it). Every read path of InsertDoc, UpdateDoc and CompensateDoc
+// runs once.
+func TestEveryReadAsksForThePrimary(t *testing.T) {
+	db, reads := testenv.MongoSecondaryPreferred(t)
+	coll, ctx := db.Collection("docs"), testenv.Context(t)
+	other := barrier.Key{SagaID: "s2", Step: createKey.Step}
+	mustInsert(t, ctx, coll, "d1")
+
+	out, err := barrier.InsertDoc(ctx, coll, createKey, open("d1"))
+	want(t, "insert again", out, err, barrier.Duplicate)
+	out, err = barrier.InsertDoc(ctx, coll, other, open("d1"))
+	refused(t, "insert by another saga", out, err, barrier.ErrOwnedByOtherSaga)
+	out, err = barrier.UpdateDoc(ctx, coll, addKey, "d1", nil, inc(1))
+	want(t, "update", out, err, barrier.Applied)
+	out, err = barrier.UpdateDoc(ctx, coll, addKey, "d1", nil, inc(1))
+	want(t, "update again", out, err, barrier.Duplicate)
+	out, err = barrier.UpdateDoc(ctx, coll, barrier.Key{SagaID: "s1", Step: "Close"}, "d1", is("closed"), inc(1))
+	refused(t, "update with a failing precondition", out, err, barrier.ErrPreconditionFailed)
+	out, err = barrier.UpdateDoc(ctx, coll, addKey, "nope", nil, inc(1))
+	refused(t, "update of a missing document", out, err, barrier.ErrNotFound)
+	out, err = barrier.CompensateDoc(ctx, coll, other, "d1", nil, cancel, tombstone("d1"))
+	want(t, "compensate by another saga", out, err, barrier.NullCompensation)
+	out, err = barrier.CompensateDoc(ctx, coll, addKey, "d1", nil, inc(-1), nil)
+	want(t, "compensate", out, err, barrier.Applied)
+	out, err = barrier.CompensateDoc(ctx, coll, addKey, "d1", nil, inc(-1), nil)
+	want(t, "compensate again", out, err, barrier.AlreadyCompensated)
+	out, err = barrier.UpdateDoc(ctx, coll, addKey, "d1", nil, inc(1))
+	refused(t, "late update", out, err, barrier.ErrCompensated)
+	out, err = barrier.CompensateDoc(ctx, coll, barrier.Key{SagaID: "s1", Step: "Never"}, "d1", nil, inc(-1), nil)
+	want(t, "compensate a step that never ran", out, err, barrier.NullCompensation)
+	out, err = barrier.CompensateDoc(ctx, coll, createKey, "d2", is("open"), cancel, tombstone("d2"))
+	want(t, "compensate a missing document", out, err, barrier.NullCompensation)
+	out, err = barrier.InsertDoc(ctx, coll, createKey, open("d2"))
+	refused(t, "late insert", out, err, barrier.ErrCompensated)
+
+	reads.Check(t, 11)
+}

@@ -54,8 +54,10 @@ type Level struct {
 // Reserve holds the items of an order for the saga: for each SKU, available
 // goes down and reserved goes up by the quantity, all or nothing. A second
 // call for the same saga does nothing; a call after Release is refused with
-// services.ErrStepCompensated. Unknown SKUs give services.ErrUnknownSKU,
-// short stock services.ErrOutOfStock.
+// services.ErrStepCompensated; a call for an order id that another saga has
+// reserved (released or not) is refused with services.ErrOrderExists.
+// Unknown SKUs give services.ErrUnknownSKU, short stock
+// services.ErrOutOfStock.
 func (s *Service) Reserve(ctx context.Context, sagaID, orderID string, items []services.Item) (barrier.Outcome, error) {
 	if err := services.ValidateStepIDs(sagaID, orderID); err != nil {
 		return 0, err
@@ -66,9 +68,13 @@ func (s *Service) Reserve(ctx context.Context, sagaID, orderID string, items []s
 	}
 	key := barrier.Key{SagaID: sagaID, Step: StepReserve}
 	out, err := barrier.Forward(ctx, s.pool, key, func(tx pgx.Tx) error {
-		// The event first and the stock rows last, each taken and recorded in
-		// one statement: a stock row stays locked only from its update to the
-		// commit, so a popular SKU waits for no other round trip.
+		// The order's claim, then the event, and the stock rows last, each
+		// taken and recorded in one statement: a stock row stays locked only
+		// from its update to the commit, so a popular SKU waits for no other
+		// round trip.
+		if err := pgstore.ClaimOrder(ctx, tx, sagaID, orderID); err != nil {
+			return err
+		}
 		if err := pgstore.AppendEvent(ctx, tx, sagaID, orderID, "StockReserved", items); err != nil {
 			return err
 		}

@@ -12,7 +12,21 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
+	"go.mongodb.org/mongo-driver/v2/mongo/readconcern"
+	"go.mongodb.org/mongo-driver/v2/mongo/readpref"
 )
+
+// Collection returns the collection name of db with every read sent to the
+// primary with read concern "local", whatever MONGO_URI asks
+// (readPreference=secondaryPreferred, nearest, readConcernLevel=majority):
+// the services read a document back to decide a step's outcome or answer
+// (a duplicate shipment's tracking number, say), and a lagging secondary
+// would answer "no such document" for one the primary just wrote. Writes
+// need no option: they always go to the primary.
+func Collection(db *mongo.Database, name string) *mongo.Collection {
+	return db.Collection(name, options.Collection().
+		SetReadPreference(readpref.Primary()).SetReadConcern(readconcern.Local()))
+}
 
 // Index is one secondary index on a collection.
 type Index struct {

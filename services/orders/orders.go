@@ -98,7 +98,7 @@ type Service struct {
 
 // New returns a Service on db. Call Migrate once before use.
 func New(db *mongo.Database) *Service {
-	return &Service{coll: db.Collection(Collection), now: time.Now}
+	return &Service{coll: mongostore.Collection(db, Collection), now: time.Now}
 }
 
 // Migrate creates the collection's indexes.
@@ -114,7 +114,7 @@ func (s *Service) Migrate(ctx context.Context) error {
 // refused with services.ErrStepCompensated; an id another saga owns gives
 // services.ErrOrderExists.
 func (s *Service) Create(ctx context.Context, sagaID string, o Order) (barrier.Outcome, error) {
-	if err := services.ValidateID("saga_id", sagaID); err != nil {
+	if err := services.ValidateSagaID("saga_id", sagaID); err != nil {
 		return 0, err
 	}
 	if err := o.Validate(); err != nil {
@@ -126,7 +126,7 @@ func (s *Service) Create(ctx context.Context, sagaID string, o Order) (barrier.O
 	o.CreatedAt, o.UpdatedAt = now, now
 	out, err := barrier.InsertDoc(ctx, s.coll, barrier.Key{SagaID: sagaID, Step: StepCreate}, o)
 	if err != nil {
-		return 0, fmt.Errorf("create order: %w", mongostore.BusinessError(err))
+		return 0, fmt.Errorf("create order %s: %w", o.ID, mongostore.BusinessError(err))
 	}
 	return out, nil
 }
@@ -157,7 +157,10 @@ func (s *Service) Confirm(ctx context.Context, sagaID, orderID string) (barrier.
 // reason. Cancelling twice does nothing; cancelling an order that was never
 // created inserts a cancelled tombstone (a null compensation) so that a late
 // Create is refused; cancelling a confirmed order is refused with
-// services.ErrOrderConfirmed.
+// services.ErrOrderConfirmed. Cancelling an order another saga created (a
+// new saga of a reused order id) is a null compensation that writes
+// nothing: the other saga's document keeps refusing this saga's Create and
+// Confirm with services.ErrOrderExists.
 func (s *Service) Cancel(ctx context.Context, sagaID, orderID, reason string) (barrier.Outcome, error) {
 	if err := services.ValidateStepIDs(sagaID, orderID); err != nil {
 		return 0, err

@@ -1,10 +1,14 @@
 package orders_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"strings"
 	"testing"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
 
 	"github.com/sagaflow/sagaflow/internal/testenv"
 	"github.com/sagaflow/sagaflow/saga/barrier"
@@ -141,12 +145,14 @@ func TestBadInputIsRefusedBeforeAnyWrite(t *testing.T) {
 		o.CustomerID = id
 		_, err = svc.Create(ctx, "s", o)
 		check("customer id "+problem, "customer_id", err)
-		_, err = svc.Create(ctx, id, order("o"))
+		_, err = svc.Confirm(ctx, "s", id)
+		check("confirm order id "+problem, "order_id", err)
+	}
+	for problem, id := range testenv.BadSagaIDs() {
+		_, err := svc.Create(ctx, id, order("o"))
 		check("saga id "+problem, "saga_id", err)
 		_, err = svc.Cancel(ctx, id, "o", "r")
 		check("cancel saga id "+problem, "saga_id", err)
-		_, err = svc.Confirm(ctx, "s", id)
-		check("confirm order id "+problem, "order_id", err)
 	}
 	o := order("o")
 	o.Items = nil
@@ -183,4 +189,140 @@ func TestAnotherSagasOrderIsLeftAlone(t *testing.T) {
 	if out, err := svc.Confirm(ctx, "saga-1", "o1"); err != nil || out != barrier.Applied {
 		t.Fatalf("confirm by the owner: %v, %v", out, err)
 	}
+}
+
+// reusedOrderID is an order id of the longest length allowed, so that the
+// saga ids built from it are the longest an order saga makes.
+func reusedOrderID() string {
+	id := testenv.ID("reused")
+	return id + strings.Repeat("x", services.MaxIDLength-len(id))
+}
+
+// raw reads the order document as stored, markers included.
+func raw(t *testing.T, ctx context.Context, db *mongo.Database, id string) bson.Raw {
+	t.Helper()
+	doc, err := db.Collection(orders.Collection).FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Raw()
+	if err != nil {
+		t.Fatalf("read order %s: %v", id, err)
+	}
+	return doc
+}
+
+// A new saga of an order id whose saga Temporal has forgotten (its saga id
+// "order-<id>/<first run id>" differs from the old saga's "order-<id>") finds
+// the old saga's order document: creating it is refused with ORDER_EXISTS,
+// never taken for a duplicate; its cancellation is a null compensation; a
+// late create is still refused; and the old document does not change, byte
+// for byte, whatever state the old saga left it in.
+func TestANewSagaOfAReusedOrderIDLeavesTheOldOrderAlone(t *testing.T) {
+	for _, old := range []string{"pending", "confirmed", "cancelled", "tombstone"} {
+		t.Run(old, func(t *testing.T) {
+			ctx := testenv.Context(t)
+			db := testenv.Mongo(t)
+			svc := orders.New(db)
+			if err := svc.Migrate(ctx); err != nil {
+				t.Fatal(err)
+			}
+			id := reusedOrderID()
+			oldSaga, newSaga := "order-"+id, testenv.SagaIDPerRun(id)
+			if len(newSaga) != 6+services.MaxIDLength+37 {
+				t.Fatalf("saga id %q is %d bytes", newSaga, len(newSaga))
+			}
+			must := func(_ barrier.Outcome, err error) {
+				t.Helper()
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			if old != "tombstone" {
+				must(svc.Create(ctx, oldSaga, order(id)))
+			}
+			switch old {
+			case "confirmed":
+				must(svc.Confirm(ctx, oldSaga, id))
+			case "cancelled", "tombstone":
+				must(svc.Cancel(ctx, oldSaga, id, "old saga failed"))
+			}
+			before := raw(t, ctx, db, id)
+
+			refusedExists := func(what string, err error) {
+				t.Helper()
+				if !errors.Is(err, services.ErrOrderExists) || services.Code(err) != "ORDER_EXISTS" || !strings.Contains(err.Error(), id) {
+					t.Fatalf("%s by the new saga: %v; want ORDER_EXISTS naming %s", what, err, id)
+				}
+			}
+			out, err := svc.Create(ctx, newSaga, order(id))
+			refusedExists("create", err)
+			if out != 0 {
+				t.Fatalf("refused create: outcome %v", out)
+			}
+			_, err = svc.Confirm(ctx, newSaga, id)
+			refusedExists("confirm", err)
+			for i := range 2 {
+				if out, err := svc.Cancel(ctx, newSaga, id, "new saga compensates"); err != nil || out != barrier.NullCompensation {
+					t.Fatalf("cancel %d by the new saga: %v, %v; want a null compensation", i, out, err)
+				}
+			}
+			_, err = svc.Create(ctx, newSaga, order(id))
+			refusedExists("late create", err)
+			if after := raw(t, ctx, db, id); !bytes.Equal(after, before) {
+				t.Fatalf("the new saga changed the old saga's order:\nbefore %s\nafter  %s", before, after)
+			}
+			if old == "pending" { // the old saga still owns it
+				if out, err := svc.Confirm(ctx, oldSaga, id); err != nil || out != barrier.Applied {
+					t.Fatalf("confirm by the old saga: %v, %v", out, err)
+				}
+			}
+		})
+	}
+}
+
+// The reads that decide an outcome go to the primary even when MONGO_URI
+// asks for readPreference=secondaryPreferred: the barrier's reads and the
+// service's own (Get, All).
+func TestEveryReadAsksForThePrimary(t *testing.T) {
+	ctx := testenv.Context(t)
+	db, reads := testenv.MongoSecondaryPreferred(t)
+	svc := orders.New(db)
+	if err := svc.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	reads.Reset()
+	outcome := func(what string, got barrier.Outcome, err error, want barrier.Outcome) {
+		t.Helper()
+		if err != nil || got != want {
+			t.Fatalf("%s: %v, %v; want %v", what, got, err, want)
+		}
+	}
+	refusal := func(what string, err, want error) {
+		t.Helper()
+		if !errors.Is(err, want) {
+			t.Fatalf("%s: %v; want %v", what, err, want)
+		}
+	}
+	out, err := svc.Create(ctx, "saga-1", order("o1"))
+	outcome("create", out, err, barrier.Applied)
+	out, err = svc.Create(ctx, "saga-1", order("o1"))
+	outcome("create again", out, err, barrier.Duplicate)
+	_, err = svc.Create(ctx, "saga-2", order("o1"))
+	refusal("create by another saga", err, services.ErrOrderExists)
+	_, err = svc.Confirm(ctx, "saga-2", "o1")
+	refusal("confirm by another saga", err, services.ErrOrderExists)
+	out, err = svc.Cancel(ctx, "saga-2", "o1", "not mine")
+	outcome("cancel by another saga", out, err, barrier.NullCompensation)
+	out, err = svc.Confirm(ctx, "saga-1", "o1")
+	outcome("confirm", out, err, barrier.Applied)
+	out, err = svc.Confirm(ctx, "saga-1", "o1")
+	outcome("confirm again", out, err, barrier.Duplicate)
+	_, err = svc.Cancel(ctx, "saga-1", "o1", "late")
+	refusal("cancel after confirm", err, services.ErrOrderConfirmed)
+	_, err = svc.Confirm(ctx, "saga-1", "nope")
+	refusal("confirm a missing order", err, services.ErrUnknownOrder)
+	if s := status(t, ctx, svc, "o1"); s != orders.Confirmed {
+		t.Fatalf("status %s", s)
+	}
+	if all, err := svc.All(ctx); err != nil || len(all) != 1 {
+		t.Fatalf("all: %d, %v", len(all), err)
+	}
+	reads.Check(t, 10)
 }

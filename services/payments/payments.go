@@ -52,9 +52,10 @@ type Account struct {
 
 // Charge captures amount (minor units) from the customer's account for the
 // saga's order. A second call for the same saga does nothing; a call after
-// Refund is refused with services.ErrStepCompensated. An unknown customer
-// gives services.ErrUnknownCustomer, a short balance
-// services.ErrInsufficientFunds.
+// Refund is refused with services.ErrStepCompensated; a call for an order id
+// that another saga has charged (refunded or not) is refused with
+// services.ErrOrderExists. An unknown customer gives
+// services.ErrUnknownCustomer, a short balance services.ErrInsufficientFunds.
 func (s *Service) Charge(ctx context.Context, sagaID, orderID, customerID string, amount int64) (barrier.Outcome, error) {
 	if err := services.ValidateStepIDs(sagaID, orderID); err != nil {
 		return 0, err
@@ -67,9 +68,12 @@ func (s *Service) Charge(ctx context.Context, sagaID, orderID, customerID string
 	}
 	key := barrier.Key{SagaID: sagaID, Step: StepCharge}
 	out, err := barrier.Forward(ctx, s.pool, key, func(tx pgx.Tx) error {
-		// The event first and the account row last, debited and recorded in
-		// one statement: the row stays locked only from its update to the
-		// commit.
+		// The order's claim, then the event, and the account row last,
+		// debited and recorded in one statement: the row stays locked only
+		// from its update to the commit.
+		if err := pgstore.ClaimOrder(ctx, tx, sagaID, orderID); err != nil {
+			return err
+		}
 		if err := pgstore.AppendEvent(ctx, tx, sagaID, orderID, "PaymentCaptured",
 			map[string]any{"customer_id": customerID, "amount": amount}); err != nil {
 			return err

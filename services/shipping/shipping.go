@@ -73,7 +73,7 @@ func New(db *mongo.Database, countries []string) *Service {
 	if len(countries) == 0 {
 		countries = DefaultCountries
 	}
-	return &Service{coll: db.Collection(Collection), countries: slices.Clone(countries), now: time.Now}
+	return &Service{coll: mongostore.Collection(db, Collection), countries: slices.Clone(countries), now: time.Now}
 }
 
 // Migrate creates the collection's indexes.
@@ -96,8 +96,10 @@ func (s *Service) CheckDestination(to services.Address) error {
 
 // Create books a shipment of the saga's order to the address. Creating it
 // again for the same saga returns the same shipment; creating it after it
-// was cancelled is refused with services.ErrStepCompensated; an unserved or
-// malformed address gives services.ErrInvalidAddress.
+// was cancelled is refused with services.ErrStepCompensated; a shipment of
+// the order that another saga created or cancelled gives
+// services.ErrOrderExists; an unserved or malformed address gives
+// services.ErrInvalidAddress.
 func (s *Service) Create(ctx context.Context, sagaID, orderID string, to services.Address) (Shipment, barrier.Outcome, error) {
 	if err := services.ValidateStepIDs(sagaID, orderID); err != nil {
 		return Shipment{}, 0, err
@@ -110,7 +112,7 @@ func (s *Service) Create(ctx context.Context, sagaID, orderID string, to service
 		Status: Created, CreatedAt: now, UpdatedAt: now}
 	out, err := barrier.InsertDoc(ctx, s.coll, barrier.Key{SagaID: sagaID, Step: StepCreate}, sh)
 	if err != nil {
-		return Shipment{}, 0, fmt.Errorf("create shipment: %w", mongostore.BusinessError(err))
+		return Shipment{}, 0, fmt.Errorf("create shipment for %s: %w", orderID, mongostore.BusinessError(err))
 	}
 	if out == barrier.Duplicate {
 		if sh, err = s.Get(ctx, orderID); err != nil {
@@ -122,7 +124,10 @@ func (s *Service) Create(ctx context.Context, sagaID, orderID string, to service
 
 // Cancel compensates Create. Cancelling twice does nothing; cancelling a
 // shipment that was never created inserts a cancelled tombstone (a null
-// compensation) so that a late Create is refused.
+// compensation) so that a late Create is refused. Cancelling the shipment
+// of another saga (a new saga of a reused order id) is a null compensation
+// that writes nothing: that shipment keeps refusing this saga's Create
+// with services.ErrOrderExists.
 func (s *Service) Cancel(ctx context.Context, sagaID, orderID string) (barrier.Outcome, error) {
 	if err := services.ValidateStepIDs(sagaID, orderID); err != nil {
 		return 0, err

@@ -1,0 +1,16 @@
+-- The saga that holds each order id in this store: the first one whose
+-- charge committed. A charge of another saga for the same order id (a new
+-- saga reusing the id of an order whose saga Temporal no longer remembers)
+-- is refused with ORDER_EXISTS, so one order id is never charged by two
+-- sagas. The row stays when the payment is refunded, as the order document
+-- of the first saga stays.
+CREATE TABLE order_sagas (
+    order_id   text        PRIMARY KEY,
+    saga_id    text        NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now()
+);
+
+INSERT INTO order_sagas (order_id, saga_id, created_at)
+SELECT DISTINCT ON (order_id) order_id, saga_id, created_at
+FROM payments
+ORDER BY order_id, created_at, saga_id;
