@@ -14,7 +14,6 @@ import (
 
 	"github.com/spf13/cobra"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/converter"
 
 	"github.com/sagaflow/sagaflow/services"
 	"github.com/sagaflow/sagaflow/workflows"
@@ -98,7 +97,7 @@ func (c *cli) batch(ctx context.Context, f batchFlags) error {
 		return err
 	}
 	defer tc.Close()
-	if err := awaitWorkers(ctx, tc, workflows.Regions, 5*time.Second); err != nil {
+	if err := awaitWorkers(ctx, tc, c.taskQueues(), 5*time.Second); err != nil {
 		return err
 	}
 
@@ -111,7 +110,7 @@ func (c *cli) batch(ctx context.Context, f batchFlags) error {
 		prog = startProgress(c.out, f.count, isTerminal(c.out), 5*time.Second)
 	}
 	start := time.Now()
-	err = runBatch(ctx, tc, c.dc, orders, f.concurrency, prog)
+	err = c.runBatch(ctx, tc, orders, f.concurrency, prog)
 	prog.finish()
 	if err != nil {
 		return err
@@ -164,7 +163,7 @@ func planBatch(f batchFlags, prefix string) ([]batchOrder, error) {
 // runBatch places the orders, at most concurrency at a time, and records
 // each outcome in place. The first failure to start or to wait stops the
 // batch: it is the server's, not a saga's.
-func runBatch(ctx context.Context, tc client.Client, dc converter.DataConverter, orders []batchOrder, concurrency int, prog *progress) error {
+func (c *cli) runBatch(ctx context.Context, tc client.Client, orders []batchOrder, concurrency int, prog *progress) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	next := make(chan int)
@@ -172,7 +171,7 @@ func runBatch(ctx context.Context, tc client.Client, dc converter.DataConverter,
 	for range min(concurrency, len(orders)) {
 		wg.Go(func() {
 			for i := range next {
-				if err := runOrder(ctx, tc, dc, &orders[i]); err != nil {
+				if err := c.runOrder(ctx, tc, &orders[i]); err != nil {
 					cancel(err)
 					return
 				}
@@ -197,9 +196,9 @@ feed:
 }
 
 // runOrder places one order and waits for its outcome.
-func runOrder(ctx context.Context, tc client.Client, dc converter.DataConverter, o *batchOrder) error {
+func (c *cli) runOrder(ctx context.Context, tc client.Client, o *batchOrder) error {
 	start := time.Now()
-	p, err := startSaga(ctx, tc, dc, o.in)
+	p, err := startSaga(ctx, tc, c.dc, o.in, c.taskQueue(o.in.Region))
 	if err != nil {
 		return err
 	}

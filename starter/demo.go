@@ -35,16 +35,30 @@ type demoOrder struct {
 
 	cancel bool
 	runID  string
+	// failing are the failing activities of a saga left COMPENSATION_FAILING.
+	failing []pendingActivity
 }
 
 // demoReport is what demo reports.
 type demoReport struct {
-	Seed       seedResult        `json:"seed"`
-	Orders     []demoOrder       `json:"orders"`
-	Unexpected int               `json:"unexpected"`
-	Verify     invariants.Report `json:"verify"`
-	Links      *webLinks         `json:"web_ui,omitempty"`
-	CLI        string            `json:"temporal_cli"`
+	Seed       seedResult   `json:"seed"`
+	Orders     []demoOrder  `json:"orders"`
+	Unexpected int          `json:"unexpected"`
+	Verify     verifyReport `json:"verify"`
+	Links      *webLinks    `json:"web_ui,omitempty"`
+	CLI        string       `json:"temporal_cli"`
+	// Operate is what to do about the order whose compensation fails until
+	// an operator acts.
+	Operate *demoOperate `json:"operate,omitempty"`
+}
+
+// demoOperate is the demo order left COMPENSATION_FAILING, and the
+// commands that look at it and resolve it.
+type demoOperate struct {
+	OrderID        string            `json:"order_id"`
+	Failing        []pendingActivity `json:"failing"`
+	StatusCommand  string            `json:"status_command"`
+	ResolveCommand string            `json:"resolve_command"`
 }
 
 func (c *cli) demoCommand() *cobra.Command {
@@ -57,10 +71,15 @@ func (c *cli) demoCommand() *cobra.Command {
 seeds the demo data, then places one order per scenario, with fresh ids:
 two successes (different regions), out of stock, insufficient funds, an
 unsupported destination, a failure forced at CreateShipment (every step
-compensated) and a cancellation mid-flight (paused before CreateShipment,
-then cancelled). It waits for every outcome, prints them, runs the invariant
-checker (as verify does) and prints Web UI links and a Temporal CLI command
-to look at the sagas.
+compensated), a cancellation mid-flight (paused before CreateShipment, then
+cancelled), and a compensation that fails until an operator acts
+(RefundPayment fails at every attempt after a failure at ConfirmOrder). It
+waits for every outcome, except the last: that saga does not end by itself,
+so the demo waits until it is COMPENSATION_FAILING and prints the starter
+status and starter resolve commands for it. It prints the outcomes, runs the
+invariant checker (as verify does; the saga still compensating counts as in
+flight) and prints Web UI links and a Temporal CLI command to look at the
+sagas.
 
 Exit status 1 when an order did not reach its expected outcome or the
 checker finds a breach.`,
@@ -81,7 +100,7 @@ func (c *cli) demo(ctx context.Context) error {
 		return err
 	}
 	defer tc.Close()
-	if err := awaitWorkers(ctx, tc, workflows.Regions, 5*time.Second); err != nil {
+	if err := awaitWorkers(ctx, tc, c.taskQueues(), 5*time.Second); err != nil {
 		return err
 	}
 	var rep demoReport
@@ -94,7 +113,7 @@ func (c *cli) demo(ctx context.Context) error {
 	rep.Orders = planDemo(prefix)
 	for i := range rep.Orders {
 		o := &rep.Orders[i]
-		p, err := startSaga(ctx, tc, c.dc, o.in)
+		p, err := startSaga(ctx, tc, c.dc, o.in, c.taskQueue(o.in.Region))
 		if err != nil {
 			return err
 		}
@@ -112,7 +131,13 @@ func (c *cli) demo(ctx context.Context) error {
 			rep.Unexpected++
 		}
 	}
-	if rep.Verify, err = c.verify(ctx, invariants.Options{}); err != nil {
+	for _, o := range rep.Orders {
+		if o.in.Demo.FailCompensation != "" && o.Outcome == stillFailing {
+			rep.Operate = &demoOperate{OrderID: o.OrderID, Failing: o.failing,
+				StatusCommand: statusCommand(o.OrderID), ResolveCommand: resolveCommand(o.OrderID, o.in.Demo.FailCompensation)}
+		}
+	}
+	if rep.Verify, err = c.verify(ctx, tc, invariants.Options{}); err != nil {
 		return err
 	}
 	rep.Links = c.webLinks(prefix)
@@ -161,6 +186,7 @@ func planDemo(prefix string) []demoOrder {
 			in.Demo = workflows.Demo{PauseBefore: workflows.StepCreateShipment, Pause: demoPause}
 			return scenario{Name: "cancelled mid-flight", Want: sagaclient.Cancelled, WantStep: workflows.StepCreateShipment}
 		}, true},
+		{"eu", "bob", []services.Item{{SKU: "SKU-4", Quantity: 2}}, compensationFailing, false},
 	}
 	orders := make([]demoOrder, len(specs))
 	for i, s := range specs {
@@ -186,6 +212,10 @@ func (c *cli) waitDemo(ctx context.Context, tc client.Client, orders []demoOrder
 					return
 				}
 			}
+			if o.in.Demo.FailCompensation != "" {
+				errs[i] = c.awaitFailing(ctx, tc, o)
+				return
+			}
 			out, err := sagaclient.Wait(ctx, tc, o.OrderID, o.runID)
 			if err != nil {
 				errs[i] = err
@@ -199,12 +229,30 @@ func (c *cli) waitDemo(ctx context.Context, tc client.Client, orders []demoOrder
 	return errors.Join(errs...)
 }
 
+// awaitFailing waits until the saga of an order whose compensation fails
+// until an operator acts is COMPENSATION_FAILING, and records its state; it
+// does not wait for an end that will not come.
+func (c *cli) awaitFailing(ctx context.Context, tc client.Client, o *demoOrder) error {
+	d, err := awaitSagaStatus(ctx, tc, o.OrderID, workflows.StatusCompensationFailing, failingWait)
+	if err != nil {
+		return err
+	}
+	o.failing = failing(pendingActivities(d))
+	s, err := queryState(ctx, tc, o.OrderID, o.runID, c.taskQueue(o.Region))
+	if err != nil {
+		return err
+	}
+	o.recordRunning(s)
+	o.Compensations = s.CompensationsRun()
+	return nil
+}
+
 // cancelWhenPaused waits until the order's saga has reserved and charged and
 // pauses before CreateShipment, then cancels it.
 func (c *cli) cancelWhenPaused(ctx context.Context, tc client.Client, o *demoOrder) error {
 	deadline := time.Now().Add(demoPause)
 	for time.Now().Before(deadline) {
-		s, err := queryState(ctx, tc, o.OrderID, o.runID, workflows.TaskQueue(o.Region))
+		s, err := queryState(ctx, tc, o.OrderID, o.runID, c.taskQueue(o.Region))
 		if err != nil {
 			return err
 		}
@@ -241,6 +289,8 @@ type webLinks struct {
 	Demo string `json:"demo_sagas"`
 	// Compensated lists every compensated saga.
 	Compensated string `json:"compensated_sagas"`
+	// Failing lists the sagas whose compensation keeps failing.
+	Failing string `json:"compensation_failing_sagas"`
 }
 
 // webLinks returns the Web UI pages for the demo whose ids start with
@@ -256,6 +306,7 @@ func (c *cli) webLinks(prefix string) *webLinks {
 	return &webLinks{
 		Demo:        link(fmt.Sprintf(`OrderId STARTS_WITH "%s-"`, prefix)),
 		Compensated: link(`SagaStatus="COMPENSATED"`),
+		Failing:     link(`SagaStatus="COMPENSATION_FAILING"`),
 	}
 }
 
@@ -294,13 +345,23 @@ func writeDemo(w io.Writer, rep demoReport) {
 		t.row(o.OrderID, o.Region, o.Customer, o.Name, o.Outcome, o.FailedStep, strings.Join(o.Compensations, ", "), check)
 	}
 	t.flush()
-	fmt.Fprintln(w, "\ninvariant checker (as `starter verify`):")
-	fmt.Fprint(w, rep.Verify.String())
+	fmt.Fprintln(w, "\ninvariant checker (as `starter verify`, which also lists the sagas resolved by hand):")
+	fmt.Fprint(w, rep.Verify.Report.String())
+	fmt.Fprintf(w, "sagas resolved by hand (%s): %d\n", workflows.StatusCompensatedByHand, len(rep.Verify.Resolved))
 	if rep.Links != nil {
 		fmt.Fprintln(w, "\nWeb UI:")
 		kv := newKV(w)
 		kv.add("this demo's sagas", rep.Links.Demo)
 		kv.add("compensated sagas", rep.Links.Compensated)
+		kv.add("failing compensations", rep.Links.Failing)
+		kv.flush()
+	}
+	if op := rep.Operate; op != nil {
+		fmt.Fprintf(w, "\norder %s is %s and stays so until an operator acts: %s\n", op.OrderID,
+			workflows.StatusCompensationFailing, orDash(failingText(op.Failing, 100)))
+		kv := newKV(w)
+		kv.add("see why", op.StatusCommand)
+		kv.add("resolve it", op.ResolveCommand)
 		kv.flush()
 	}
 	fmt.Fprintf(w, "\nTemporal CLI:\n  %s\n", rep.CLI)

@@ -275,7 +275,7 @@ func TestWithoutWorker(t *testing.T) {
 	defer tc.Close()
 
 	nowhere := testenv.ID("nowhere")
-	err = awaitWorkers(ctx, tc, []string{nowhere}, time.Second)
+	err = awaitWorkers(ctx, tc, []string{workflows.TaskQueue(nowhere)}, time.Second)
 	if err == nil || !strings.Contains(err.Error(), workflows.TaskQueue(nowhere)) || !strings.Contains(err.Error(), "go run ./worker") {
 		t.Errorf("awaitWorkers on an unserved queue: %v", err)
 	}

@@ -23,7 +23,8 @@ const sagaType = "OrderSaga"
 
 // sagaStatuses are the values of the SagaStatus search attribute.
 var sagaStatuses = []workflows.SagaStatus{workflows.StatusRunning, workflows.StatusCompleted, workflows.StatusCompensating,
-	workflows.StatusCompensated, workflows.StatusCompensationFailing, workflows.StatusRejected}
+	workflows.StatusCompensated, workflows.StatusCompensationFailing, workflows.StatusPivotStuck, workflows.StatusRejected,
+	workflows.StatusCompensationFailed, workflows.StatusCompensatedByHand}
 
 // listed is one saga as visibility lists it.
 type listed struct {
@@ -47,8 +48,13 @@ func (c *cli) listCommand() *cobra.Command {
 		Long: `list asks Temporal's visibility store for order sagas, filtered by the
 SagaStatus and CustomerId search attributes. Visibility is eventually
 consistent: a saga that just changed may show its previous status for a
-moment.`,
+moment.
+
+Sagas an operator must look at: COMPENSATION_FAILING (a compensation keeps
+failing and the server retries it) and PIVOT_STUCK (ConfirmOrder keeps
+failing); starter status shows why, starter retry and starter resolve act.`,
 		Example: `  starter list --status COMPENSATED
+  starter list --status COMPENSATION_FAILING
   starter list --customer carol --limit 10 --json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -167,13 +173,7 @@ func listSagas(ctx context.Context, tc client.Client, namespace, query string, l
 }
 
 // terminal reports whether a SagaStatus is one a saga ends in.
-func terminal(status string) bool {
-	switch workflows.SagaStatus(status) {
-	case workflows.StatusCompleted, workflows.StatusCompensated, workflows.StatusRejected:
-		return true
-	}
-	return false
-}
+func terminal(status string) bool { return workflows.SagaStatus(status).Final() }
 
 func writeList(w io.Writer, sagas []listed) {
 	if len(sagas) == 0 {

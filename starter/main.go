@@ -1,6 +1,7 @@
 // Command starter is sagaflow's command-line client: it places orders and
-// follows their sagas (place, batch, status, list, cancel), runs the demo,
-// seeds the demo data and checks the invariants of the four stores.
+// follows their sagas (place, batch, status, list, cancel), acts on sagas
+// that wait for an operator (retry, resolve), runs the demo, seeds the demo
+// data and checks the invariants of the four stores.
 //
 // Addresses come from the environment (TEMPORAL_ADDRESS,
 // INVENTORY_DATABASE_URL, PAYMENTS_DATABASE_URL, MONGO_URI) or, for those
@@ -50,6 +51,8 @@ type environment struct {
 	cfg        config.Config
 	tracing    tracing.Config
 	encryption codec.Settings
+	// user is USER, the default of --operator.
+	user string
 }
 
 // readEnv reads the starter's environment through getenv, once, in main: the
@@ -64,5 +67,5 @@ func readEnv(getenv func(string) string) (environment, error) {
 	if err != nil {
 		return environment{}, err
 	}
-	return environment{cfg: cfg, tracing: tracing.FromEnv(getenv, "sagaflow-starter"), encryption: enc}, nil
+	return environment{cfg: cfg, tracing: tracing.FromEnv(getenv, "sagaflow-starter"), encryption: enc, user: getenv("USER")}, nil
 }

@@ -41,6 +41,15 @@ type placed struct {
 	Execution string `json:"execution_status"`
 	// Outcome is how the saga ended, with --wait.
 	Outcome *sagaclient.Outcome `json:"outcome,omitempty"`
+	// FailCompensation is the step whose compensation fails until an
+	// operator resolves it (--fail-compensation); ResolveCommand resolves
+	// it and StatusCommand follows the saga.
+	FailCompensation string `json:"fail_compensation,omitempty"`
+	ResolveCommand   string `json:"resolve_command,omitempty"`
+	StatusCommand    string `json:"status_command,omitempty"`
+	// Failing are the saga's failing activities once it is
+	// COMPENSATION_FAILING (--fail-compensation with --wait).
+	Failing []pendingActivity `json:"failing,omitempty"`
 }
 
 // placeFlags are the flags of place.
@@ -50,6 +59,7 @@ type placeFlags struct {
 	wait                            bool
 	failAt, pauseBefore             string
 	pause                           time.Duration
+	failCompensation                string
 }
 
 // input builds and validates the order the flags describe.
@@ -61,6 +71,13 @@ func (f placeFlags) input() (workflows.OrderInput, error) {
 	}
 	if (f.pauseBefore == "") != (f.pause == 0) {
 		return in, errors.New("--pause-before STEP and --pause DURATION go together: give both or neither")
+	}
+	if f.failCompensation != "" {
+		step, at, err := failCompensation(f.failCompensation, f.failAt)
+		if err != nil {
+			return in, err
+		}
+		in.Demo.FailCompensation, in.Demo.FailAt = step, at
 	}
 	items, err := parseItems(f.items)
 	if err != nil {
@@ -96,10 +113,19 @@ the order did not complete.
 
 --fail-at and --pause-before/--pause shape the run for demonstrations: a
 business failure forced at a step, or a pause before a step, long enough to
-cancel the saga mid-flight.`,
+cancel the saga mid-flight.
+
+--fail-compensation STEP (a step or its compensation: ChargePayment or
+RefundPayment) makes that step's compensation fail at every attempt until an
+operator resolves it; without --fail-at the saga fails at ConfirmOrder, so
+that every compensation runs. The saga then stays COMPENSATION_FAILING, with
+the server retrying the compensation, and never ends by itself: place prints
+the starter resolve command that ends it. With --wait, place waits until the
+saga is COMPENSATION_FAILING (exit 0), not for an outcome.`,
 		Example: `  starter place --customer alice --item SKU-1:2 --item SKU-2:1 --wait
   starter place --region us --ship-to "John Doe;1 Main Street;Springfield;62701;US"
   starter place --fail-at CreateShipment --wait
+  starter place --fail-compensation RefundPayment --wait
   starter place --order o-42 --pause-before CreateShipment --pause 1m`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -113,12 +139,15 @@ cancel the saga mid-flight.`,
 				return err
 			}
 			defer tc.Close()
-			p, err := startSaga(ctx, tc, c.dc, in)
+			p, err := startSaga(ctx, tc, c.dc, in, c.taskQueue(in.Region))
 			if err != nil {
 				return err
 			}
 			if p.Execution == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING.String() {
 				c.warnWithoutWorker(ctx, tc, p.TaskQueue)
+			}
+			if in.Demo.FailCompensation != "" && p.New {
+				return c.placeFailingCompensation(ctx, tc, p, in, f.wait)
 			}
 			if !f.wait {
 				return c.print(p, func(w io.Writer) { writePlaced(w, p) })
@@ -151,6 +180,8 @@ cancel the saga mid-flight.`,
 	fl.StringVar(&f.failAt, "fail-at", "", "force a business failure at this step (demo): one of "+strings.Join(workflows.ForceableSteps, ", "))
 	fl.StringVar(&f.pauseBefore, "pause-before", "", "pause before this step (demo), to cancel mid-flight; needs --pause")
 	fl.DurationVar(&f.pause, "pause", 0, "how long --pause-before pauses, such as 30s or 1m")
+	fl.StringVar(&f.failCompensation, "fail-compensation", "",
+		"make this step's compensation fail until an operator resolves it (demo): a step or its compensation, not PriceOrder nor the pivot; without --fail-at the saga fails at ConfirmOrder, so that every compensation runs")
 	return cmd
 }
 
@@ -171,10 +202,12 @@ func (c *cli) warnWithoutWorker(ctx context.Context, tc client.Client, taskQueue
 // one is refused by the reuse policy and reported. The search attributes,
 // the summary and the details the Web UI shows are set at start
 // (sagaclient.StartOptions), so the order is listed at once. dc is the
-// client's data converter, which the memo is decoded with.
-func startSaga(ctx context.Context, tc client.Client, dc converter.DataConverter, in workflows.OrderInput) (placed, error) {
+// client's data converter, which the memo is decoded with; queue the task
+// queue the saga runs on.
+func startSaga(ctx context.Context, tc client.Client, dc converter.DataConverter, in workflows.OrderInput, queue string) (placed, error) {
 	token := randomHex(16)
 	opts, in := sagaclient.StartOptions(in)
+	opts.TaskQueue = queue
 	opts.Memo = map[string]any{memoStartToken: token}
 	id := opts.ID
 	var runID string

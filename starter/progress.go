@@ -21,6 +21,8 @@ type progress struct {
 	interval time.Duration
 	total    int
 	started  time.Time
+	// kinds are the labels counted, in the order they print.
+	kinds []string
 
 	mu     sync.Mutex
 	done   int
@@ -36,10 +38,16 @@ func isTerminal(w io.Writer) bool {
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 
-// startProgress starts reporting on w; finish stops it. A bar is drawn when
-// bar is true, plain lines every interval otherwise.
+// startProgress starts reporting sagas' outcomes (sagaclient.Kinds) on w;
+// finish stops it. A bar is drawn when bar is true, plain lines every
+// interval otherwise.
 func startProgress(w io.Writer, total int, bar bool, interval time.Duration) *progress {
-	p := &progress{w: w, bar: bar, interval: interval, total: total, started: time.Now(),
+	return startProgressOf(w, total, bar, interval, sagaclient.Kinds)
+}
+
+// startProgressOf is startProgress counting the labels kinds.
+func startProgressOf(w io.Writer, total int, bar bool, interval time.Duration, kinds []string) *progress {
+	p := &progress{w: w, bar: bar, interval: interval, total: total, started: time.Now(), kinds: kinds,
 		counts: map[string]int{}, stop: make(chan struct{})}
 	if bar {
 		p.interval = 100 * time.Millisecond
@@ -61,7 +69,7 @@ func startProgress(w io.Writer, total int, bar bool, interval time.Duration) *pr
 	return p
 }
 
-// add counts one saga that ended with the outcome kind.
+// add counts one saga that ended with the outcome kind (one of p's kinds).
 func (p *progress) add(kind string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -100,7 +108,7 @@ func (p *progress) render(last bool) {
 // countsText renders the counts so far: "completed 30, compensated 12".
 func (p *progress) countsText() string {
 	var parts []string
-	for _, k := range sagaclient.Kinds {
+	for _, k := range p.kinds {
 		if n := p.counts[k]; n > 0 {
 			parts = append(parts, fmt.Sprintf("%s %d", k, n))
 		}

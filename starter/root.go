@@ -15,6 +15,7 @@ import (
 	"github.com/sagaflow/sagaflow/config"
 	"github.com/sagaflow/sagaflow/internal/codec"
 	"github.com/sagaflow/sagaflow/internal/stores"
+	"github.com/sagaflow/sagaflow/workflows"
 )
 
 // cli is what every subcommand shares: the configuration read in main and
@@ -33,6 +34,15 @@ type cli struct {
 	// default).
 	encryption codec.Settings
 	dc         converter.DataConverter
+	// queuePrefix is --task-queue-prefix: sagas run on <prefix><region>
+	// instead of orders-<region>, served by a worker run with the same
+	// --task-queue-prefix.
+	queuePrefix string
+	// user is the OS user (USER, read in main), the default of --operator.
+	user string
+	// stores, when set, gives the stores seed and verify use instead of
+	// opening those cfg names; the caller closes them.
+	stores func(context.Context) (*stores.Stores, error)
 }
 
 // errBreach marks a command that ran and printed its result, but whose
@@ -55,7 +65,7 @@ func failedResult(format string, args ...any) error {
 // run executes the command line args with the environment read in main,
 // with interceptors on the Temporal client, and returns the exit status.
 func run(ctx context.Context, env environment, interceptors []interceptor.ClientInterceptor, args []string) int {
-	c := &cli{cfg: env.cfg, out: os.Stdout, errOut: os.Stderr, interceptors: interceptors, encryption: env.encryption}
+	c := &cli{cfg: env.cfg, out: os.Stdout, errOut: os.Stderr, interceptors: interceptors, encryption: env.encryption, user: env.user}
 	root := c.rootCommand()
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
@@ -78,8 +88,9 @@ func (c *cli) rootCommand() *cobra.Command {
 		Use:   "starter",
 		Short: "sagaflow's client: place and follow orders, seed the demo data, check the stores",
 		Long: `starter is sagaflow's command-line client. It places orders (each runs as an
-OrderSaga on the region's task queue), follows, lists and cancels them, runs
-batches and the demo, seeds the demo data and checks the stores' invariants.
+OrderSaga on the region's task queue), follows, lists and cancels them, acts
+on sagas that wait for an operator (retry, resolve), runs batches and the
+demo, seeds the demo data and checks the stores' invariants.
 
 Addresses come from TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, INVENTORY_DATABASE_URL,
 PAYMENTS_DATABASE_URL and MONGO_URI, or, for those not set, from the stack
@@ -98,9 +109,16 @@ failure (a saga that did not complete, an invariant breach), 2 on an error.`,
 		"encrypt payloads (inputs, results, memos, failures) like a worker run with --encrypt; both need the same keys [SAGAFLOW_ENCRYPT]")
 	root.PersistentFlags().StringVar(&c.encryption.Keys.File, "codec-key-file", c.encryption.Keys.File,
 		"key file for --encrypt; or the file's content in SAGAFLOW_CODEC_KEYS [SAGAFLOW_CODEC_KEY_FILE]")
-	root.AddGroup(&cobra.Group{ID: "orders", Title: "Orders:"}, &cobra.Group{ID: "data", Title: "Demo data and checks:"})
+	root.PersistentFlags().StringVar(&c.queuePrefix, "task-queue-prefix", "",
+		"start sagas on the task queues <prefix><region> instead of orders-<region>, for a worker run with the same --task-queue-prefix")
+	root.AddGroup(&cobra.Group{ID: "orders", Title: "Orders:"}, &cobra.Group{ID: "operate", Title: "Operating sagas:"},
+		&cobra.Group{ID: "data", Title: "Demo data and checks:"})
 	for _, cmd := range []*cobra.Command{c.placeCommand(), c.batchCommand(), c.statusCommand(), c.listCommand(), c.cancelCommand()} {
 		cmd.GroupID = "orders"
+		root.AddCommand(cmd)
+	}
+	for _, cmd := range []*cobra.Command{c.retryCommand(), c.resolveCommand()} {
+		cmd.GroupID = "operate"
 		root.AddCommand(cmd)
 	}
 	for _, cmd := range []*cobra.Command{c.demoCommand(), c.seedCommand(), c.verifyCommand()} {
@@ -112,7 +130,27 @@ failure (a saga that did not complete, an invariant breach), 2 on an error.`,
 
 // openStores connects to the four stores; the caller closes them.
 func (c *cli) openStores(ctx context.Context) (*stores.Stores, error) {
+	if c.stores != nil {
+		return c.stores(ctx)
+	}
 	return stores.Open(ctx, c.cfg, stores.Options{})
+}
+
+// taskQueue is the task queue of a region's sagas (see --task-queue-prefix).
+func (c *cli) taskQueue(region string) string {
+	if c.queuePrefix != "" {
+		return c.queuePrefix + region
+	}
+	return workflows.TaskQueue(region)
+}
+
+// taskQueues are the task queues of every region's sagas.
+func (c *cli) taskQueues() []string {
+	out := make([]string, len(workflows.Regions))
+	for i, r := range workflows.Regions {
+		out[i] = c.taskQueue(r)
+	}
+	return out
 }
 
 // print writes v as indented JSON with --json, or calls text otherwise.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/sagaflow/sagaflow/internal/sagaclient"
 
@@ -68,6 +69,18 @@ func unknownSKU(in *workflows.OrderInput) scenario {
 	return scenario{Name: "unknown SKU", Want: sagaclient.Rejected, WantStep: workflows.StepPriceOrder}
 }
 
+// stillFailing is the outcome of a saga seen COMPENSATION_FAILING: it has
+// not ended, and will not until an operator acts.
+const stillFailing = "compensation_failing"
+
+// compensationFailing makes RefundPayment, the compensation of
+// ChargePayment, fail at every attempt until an operator resolves it; the
+// saga fails at the pivot, so that every compensation runs.
+func compensationFailing(in *workflows.OrderInput) scenario {
+	in.Demo.FailCompensation, in.Demo.FailAt = workflows.StepChargePayment, workflows.StepConfirmOrder
+	return scenario{Name: "compensation fails until an operator acts", Want: stillFailing, WantStep: workflows.StepConfirmOrder}
+}
+
 // forcedFailure forces a business failure at step.
 func forcedFailure(in *workflows.OrderInput, step string) scenario {
 	in.Demo.FailAt = step
@@ -94,4 +107,11 @@ type placedOrder struct {
 func (o *placedOrder) record(out sagaclient.Outcome) {
 	o.Outcome, o.Status, o.FailedStep = out.Kind, out.Status(), out.State.FailedStep
 	o.Unexpected = o.check(out)
+}
+
+// recordRunning stores the state of an order whose saga runs on (its
+// outcome is its status in lower case, such as stillFailing) and checks it
+// against its scenario.
+func (o *placedOrder) recordRunning(s workflows.SagaState) {
+	o.record(sagaclient.Outcome{Kind: strings.ToLower(string(s.Status)), State: s})
 }

@@ -32,6 +32,9 @@ type sagaStatus struct {
 	// Outcome is how a closed saga ended ("" while it runs).
 	Outcome string              `json:"outcome,omitempty"`
 	State   workflows.SagaState `json:"state"`
+	// Pending are a running saga's pending activities: a compensation or
+	// the pivot that keeps failing shows its attempts and last failure here.
+	Pending []pendingActivity `json:"pending_activities,omitempty"`
 }
 
 func (c *cli) statusCommand() *cobra.Command {
@@ -41,7 +44,13 @@ func (c *cli) statusCommand() *cobra.Command {
 		Long: `status prints the state of an order's saga. A running saga answers the
 "state" query, through a worker polling its region's task queue (the query
 gives up after 10s, and says whether a worker polls). A closed saga's final
-state is read from its result, which needs no worker.`,
+state is read from its result, which needs no worker.
+
+For a running saga it also prints its pending activities, as Temporal
+reports them: a compensation (or the pivot) that keeps failing is retried
+by the server, and its attempt count, last failure and next attempt are
+there. Per step it prints since when its compensation keeps failing, and
+who resolved it by hand, when and why (starter resolve).`,
 		Example: `  starter status o-1a2b3c4d5e6f
   starter status o-1a2b3c4d5e6f --json | jq .state.steps`,
 		Args: cobra.ExactArgs(1),
@@ -76,6 +85,7 @@ func readStatus(ctx context.Context, tc client.Client, orderID string) (sagaStat
 		TaskQueue:  info.GetTaskQueue(),
 		Execution:  info.GetStatus().String(),
 		StartedAt:  info.GetStartTime().AsTime(),
+		Pending:    pendingActivities(d),
 	}
 	if !isRunning(d) {
 		o, err := sagaclient.Wait(ctx, tc, orderID, s.RunID)
@@ -146,4 +156,34 @@ func writeStatus(w io.Writer, s sagaStatus) {
 	kv.flush()
 	fmt.Fprintln(w)
 	writeSteps(w, st)
+	now := time.Now()
+	if notes := stepNotes(st, now); len(notes) > 0 {
+		fmt.Fprintln(w)
+		for _, n := range notes {
+			fmt.Fprintln(w, n)
+		}
+	}
+	if len(s.Pending) > 0 {
+		fmt.Fprintln(w, "\npending activities (retried by the server):")
+		writePending(w, s.Pending, now)
+	}
+}
+
+// stepNotes says, per step, since when it or its compensation keeps failing
+// and who resolved its compensation by hand.
+func stepNotes(st workflows.SagaState, now time.Time) []string {
+	var out []string
+	for _, step := range st.Steps {
+		what := step.Name
+		if step.Compensation != "" {
+			what = fmt.Sprintf("%s (compensation of %s)", step.Compensation, step.Name)
+		}
+		if !step.FailingSince.IsZero() {
+			out = append(out, fmt.Sprintf("%s failing since %s", what, agoText(step.FailingSince, now)))
+		}
+		if r := step.Resolution; r != nil {
+			out = append(out, fmt.Sprintf("%s resolved by hand by %s at %s: %s", what, r.By, r.At.Local().Format(time.DateTime), r.Reason))
+		}
+	}
+	return out
 }

@@ -118,19 +118,19 @@ func livePollers(ctx context.Context, tc client.Client, taskQueue string) (int, 
 	return n, nil
 }
 
-// awaitWorkers waits up to wait for a worker on each region's task queue and
-// names the regions left without one.
-func awaitWorkers(ctx context.Context, tc client.Client, regions []string, wait time.Duration) error {
+// awaitWorkers waits up to wait for a worker on each of the task queues and
+// names the ones left without one.
+func awaitWorkers(ctx context.Context, tc client.Client, queues []string, wait time.Duration) error {
 	deadline := time.Now().Add(wait)
 	for {
 		var missing []string
-		for _, r := range regions {
-			n, err := livePollers(ctx, tc, workflows.TaskQueue(r))
+		for _, q := range queues {
+			n, err := livePollers(ctx, tc, q)
 			if err != nil {
 				return err
 			}
 			if n == 0 {
-				missing = append(missing, workflows.TaskQueue(r))
+				missing = append(missing, q)
 			}
 		}
 		if len(missing) == 0 {
@@ -143,6 +143,35 @@ func awaitWorkers(ctx context.Context, tc client.Client, regions []string, wait 
 		case <-ctx.Done():
 			return fmt.Errorf("wait for workers: %w", ctx.Err())
 		case <-time.After(500 * time.Millisecond):
+		}
+	}
+}
+
+// awaitSagaStatus polls the saga of orderID until its SagaStatus search
+// attribute (as the server's mutable state has it, not the eventually
+// consistent visibility store) is want, and returns its description. The
+// saga closing first, or wait passing, is an error.
+func awaitSagaStatus(ctx context.Context, tc client.Client, orderID string, want workflows.SagaStatus, wait time.Duration) (*workflowservice.DescribeWorkflowExecutionResponse, error) {
+	deadline := time.Now().Add(wait)
+	for {
+		d, err := describeSaga(ctx, tc, orderID)
+		if err != nil {
+			return nil, err
+		}
+		status := keyword(d.GetWorkflowExecutionInfo().GetSearchAttributes(), workflows.AttrSagaStatus)
+		switch {
+		case status == string(want):
+			return d, nil
+		case !isRunning(d):
+			return nil, fmt.Errorf("the saga of order %s closed %s (execution %s) before it was %s",
+				orderID, orDash(status), d.GetWorkflowExecutionInfo().GetStatus(), want)
+		case time.Now().After(deadline):
+			return nil, fmt.Errorf("the saga of order %s is still %s after %s, not %s", orderID, orDash(status), wait, want)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("wait for the saga of order %s to be %s: %w", orderID, want, ctx.Err())
+		case <-time.After(300 * time.Millisecond):
 		}
 	}
 }

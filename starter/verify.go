@@ -4,24 +4,49 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/spf13/cobra"
+	"go.temporal.io/sdk/client"
 
+	"github.com/sagaflow/sagaflow/internal/sagaclient"
 	"github.com/sagaflow/sagaflow/services/invariants"
 )
 
-// verify runs the invariant checker over the four stores.
-func (c *cli) verify(ctx context.Context, opts invariants.Options) (invariants.Report, error) {
+// verifyReport is what verify reports: the invariant checker's verdict, and
+// the sagas resolved by hand whose effects it excused.
+type verifyReport struct {
+	invariants.Report
+	Resolved []sagaclient.Resolved `json:"resolved_by_hand"`
+}
+
+// String is the checker's summary, then the sagas resolved by hand.
+func (r verifyReport) String() string {
+	var b strings.Builder
+	b.WriteString(r.Report.String())
+	writeResolved(&b, r.Resolved)
+	return b.String()
+}
+
+// verify lists the sagas resolved by hand (through tc) and runs the
+// invariant checker over the four stores, excusing the effects those
+// resolutions left.
+func (c *cli) verify(ctx context.Context, tc client.Client, opts invariants.Options) (verifyReport, error) {
+	resolved, err := sagaclient.ListResolved(ctx, tc, c.cfg.TemporalNamespace)
+	if err != nil {
+		return verifyReport{}, err
+	}
+	opts.Excuse = append(opts.Excuse, sagaclient.Excuses(resolved)...)
 	st, err := c.openStores(ctx)
 	if err != nil {
-		return invariants.Report{}, err
+		return verifyReport{}, err
 	}
 	defer st.Close()
 	report, err := st.Check(ctx, opts)
 	if err != nil {
-		return invariants.Report{}, fmt.Errorf("check the invariants: %w", err)
+		return verifyReport{}, fmt.Errorf("check the invariants: %w", err)
 	}
-	return report, nil
+	return verifyReport{Report: report, Resolved: resolved}, nil
 }
 
 func (c *cli) verifyCommand() *cobra.Command {
@@ -35,11 +60,28 @@ every account whose money does not add up (balance + captured = credited), and
 every order whose stores contradict its status.
 
 While sagas run, a PENDING order is counted as in flight; with --at-rest it is
-a breach. Exit status: 0 when nothing is wrong, 1 on any breach, 2 when a
-store cannot be read.`,
+a breach.
+
+It first asks Temporal for the sagas an operator resolved by hand (SagaStatus
+COMPENSATED_BY_HAND, starter resolve) and prints them with their reasons. The
+effect a resolved compensation would have undone is left in its store (the
+payment still captured, for RefundPayment; the stock still held, for
+ReleaseStock; the shipment still booked, for CancelShipment; the order not
+cancelled, for CancelOrder): for that order alone it is counted as excused,
+not as a breach. Visibility is eventually consistent: a saga resolved a
+moment ago may not be listed yet.
+
+Exit status: 0 when nothing is wrong, 1 on any breach, 2 when a store cannot
+be read or Temporal cannot be asked for the sagas resolved by hand.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			report, err := c.verify(cmd.Context(), opts)
+			ctx := cmd.Context()
+			tc, err := c.dial(ctx)
+			if err != nil {
+				return fmt.Errorf("list the sagas resolved by hand: %w", err)
+			}
+			defer tc.Close()
+			report, err := c.verify(ctx, tc, opts)
 			if err != nil {
 				return err
 			}

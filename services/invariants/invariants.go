@@ -34,6 +34,9 @@ type Stores struct {
 type Options struct {
 	// Quiet says no saga is in flight: a half-done order is then a breach.
 	Quiet bool
+	// Excuse lists compensations declared done by hand (see Excuse): the
+	// effect each leaves is counted in Report.Excused, not as a breach.
+	Excuse []Excuse
 }
 
 // Disagreement is one saga whose stores contradict its order's status.
@@ -61,6 +64,9 @@ type Report struct {
 	Disagreements []Disagreement `json:"disagreements"`
 	// DuplicateEffects are effects applied more than once for one saga.
 	DuplicateEffects []DuplicateEffect `json:"duplicate_effects"`
+	// Excused are effects left by a compensation declared done by hand
+	// (Options.Excuse): no breach.
+	Excused []Excused `json:"excused"`
 }
 
 // DuplicateEffect is one effect applied more than once for one saga.
@@ -94,12 +100,22 @@ func (r Report) String() string {
 	for _, d := range r.Disagreements {
 		fmt.Fprintf(&b, "  order %s (saga %s, %s): %s\n", d.OrderID, d.SagaID, d.OrderStatus, strings.Join(d.Problems, "; "))
 	}
+	if len(r.Excused) > 0 {
+		fmt.Fprintf(&b, "excused, compensations resolved by hand (no breach): %d\n", len(r.Excused))
+		for _, e := range r.Excused {
+			fmt.Fprintf(&b, "  order %s (saga %s, %s), %s resolved: %s\n", e.OrderID, e.SagaID, e.OrderStatus, e.Step, e.Problem)
+		}
+	}
 	return b.String()
 }
 
 // Check reads all four stores and returns the report. An error means a
 // store could not be read, not that an invariant broke.
 func Check(ctx context.Context, st Stores, opts Options) (Report, error) {
+	ex, err := indexExcuses(opts.Excuse)
+	if err != nil {
+		return Report{}, err
+	}
 	inv, err := st.Inventory.Audit(ctx)
 	if err != nil {
 		return Report{}, err
@@ -155,7 +171,11 @@ func Check(ctx context.Context, st Stores, opts Options) (Report, error) {
 	r.Sagas = len(ids)
 	for _, id := range ids {
 		f := sagas[id]
-		d, verdict := f.judge(opts.Quiet)
+		d, excused, verdict := f.judge(opts.Quiet, ex[f.orderID()])
+		for _, e := range excused {
+			e.SagaID, e.OrderID, e.OrderStatus = id, d.OrderID, d.OrderStatus
+			r.Excused = append(r.Excused, e)
+		}
 		switch verdict {
 		case verdictConfirmed:
 			r.Confirmed++
@@ -200,28 +220,45 @@ const (
 	verdictBroken
 )
 
-// judge compares one saga's effects with its order's status.
-func (f *facts) judge(quiet bool) (Disagreement, verdict) {
+// judge compares one saga's effects with its order's status. excused are
+// the steps whose compensation was declared done by hand for this order: the
+// effects they leave are returned as Excused, not as problems.
+func (f *facts) judge(quiet bool, excused map[string]bool) (Disagreement, []Excused, verdict) {
 	held := f.reservation != nil && len(f.reservation.Held) > 0
 	captured := f.payment != nil && f.payment.Status == "captured"
 	shipped := f.shipment != nil && f.shipment.Status == shipping.Created
 	d := Disagreement{OrderID: f.orderID()}
 	problem := func(format string, args ...any) { d.Problems = append(d.Problems, fmt.Sprintf(format, args...)) }
+	var left []Excused
+	// excuse reports whether step's effect is excused, and records it.
+	excuse := func(step, format string, args ...any) bool {
+		if excused[step] {
+			left = append(left, Excused{Step: step, Problem: fmt.Sprintf(format, args...)})
+		}
+		return excused[step]
+	}
 
 	if f.order == nil {
 		d.OrderStatus = "MISSING"
+		held = held && !excuse(StepReserveStock, "stock held without an order: %v", f.reservation.Held)
+		captured = captured && !excuse(StepChargePayment, "payment of %d captured without an order", f.payment.Amount)
+		shipped = shipped && !excuse(StepCreateShipment, "shipment booked without an order")
 		if !held && !captured && !shipped {
-			return d, verdictCancelled // every effect compensated
+			return d, left, verdictCancelled // every effect compensated, or excused
 		}
 		if !quiet {
-			return d, verdictInFlight
+			return d, left, verdictInFlight
 		}
 		problem("effects without an order: stock held %t, payment captured %t, shipment booked %t", held, captured, shipped)
-		return d, verdictBroken
+		return d, left, verdictBroken
 	}
 	o := f.order
 	d.OrderStatus = string(o.Status)
-	switch o.Status {
+	status := o.Status
+	if status != orders.Confirmed && status != orders.Cancelled && excuse(StepCreateOrder, "order still %s, cancelled by hand", o.Status) {
+		status = orders.Cancelled // its other effects must be undone as for a cancelled order
+	}
+	switch status {
 	case orders.Confirmed:
 		if !held {
 			problem("confirmed but no stock held")
@@ -239,29 +276,29 @@ func (f *facts) judge(quiet bool) (Disagreement, verdict) {
 			problem("confirmed but no shipment booked")
 		}
 		if len(d.Problems) > 0 {
-			return d, verdictBroken
+			return d, nil, verdictBroken
 		}
-		return d, verdictConfirmed
+		return d, nil, verdictConfirmed
 	case orders.Cancelled:
-		if held {
+		if held && !excuse(StepReserveStock, "cancelled but stock still held: %v", f.reservation.Held) {
 			problem("cancelled but stock still held: %v", f.reservation.Held)
 		}
-		if captured {
+		if captured && !excuse(StepChargePayment, "cancelled but payment of %d still captured", f.payment.Amount) {
 			problem("cancelled but payment of %d still captured", f.payment.Amount)
 		}
-		if shipped {
+		if shipped && !excuse(StepCreateShipment, "cancelled but shipment still booked") {
 			problem("cancelled but shipment still booked")
 		}
 		if len(d.Problems) > 0 {
-			return d, verdictBroken
+			return d, left, verdictBroken
 		}
-		return d, verdictCancelled
+		return d, left, verdictCancelled
 	default:
 		if !quiet {
-			return d, verdictInFlight
+			return d, nil, verdictInFlight
 		}
 		problem("order still %s with nothing in flight", o.Status)
-		return d, verdictBroken
+		return d, nil, verdictBroken
 	}
 }
 
