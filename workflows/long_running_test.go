@@ -342,3 +342,28 @@ func TestOperatorActions(t *testing.T) {
 		t.Errorf("SagaStatus went %v", got)
 	}
 }
+
+// TestOperatorRetriesAStuckPivot: ConfirmOrder's store is back after two
+// hours, when the server's next attempt may be five minutes away; an
+// operator's retry runs it at once and the saga completes.
+func TestOperatorRetriesAStuckPivot(t *testing.T) {
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	back := start.Add(2 * time.Hour)
+	_, env, _ := newOutage(t, map[string]time.Time{"ConfirmOrder": back})
+	env.SetStartTime(start)
+	var retried *reply
+	env.RegisterDelayedCallback(func() {
+		retried = update(env, workflows.UpdateRetry, workflows.RetryRequest{Step: "ConfirmOrder", Operator: "ops"})
+	}, 2*time.Hour+10*time.Second)
+	state, errType := outcome(t, env, validOrder())
+	if errType != "" || state.Status != workflows.StatusCompleted {
+		t.Fatalf("ended %q %+v", errType, state)
+	}
+	if retried == nil || retried.err != nil || retried.result.Step != workflows.StepConfirmOrder ||
+		(retried.result.Outcome != workflows.ActionRetried && retried.result.Outcome != workflows.ActionSucceeded) {
+		t.Fatalf("retry: %+v", retried)
+	}
+	if ended := env.Now().Sub(back); ended > time.Minute {
+		t.Fatalf("the saga completed %s after the store came back, want at once after the retry", ended)
+	}
+}
