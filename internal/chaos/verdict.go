@@ -52,6 +52,8 @@ func (v Verdict) Breaches() int { return v.Lost() + v.Invariants.Breaches() + le
 // eventually consistent), the stores must keep every invariant at rest, and
 // every history must replay.
 //
+// Order sagas of other runs that still run (one `make demo` left waiting on
+// an operator, say) hold their orders in flight: they are not judged.
 // An operator's hand-made effects (the compensations resolved by hand in
 // the namespace's sagas that ended COMPENSATED_BY_HAND) are excused, as
 // `starter verify` excuses them.
@@ -75,7 +77,12 @@ func Judge(ctx context.Context, c client.Client, namespace string, st invariants
 	if err != nil {
 		return v, fmt.Errorf("list the sagas resolved by hand: %w", err)
 	}
-	if v.Invariants, err = invariants.Check(ctx, st, invariants.Options{Quiet: true, Excuse: sagaclient.Excuses(resolved)}); err != nil {
+	others, err := othersRunning(ctx, c, namespace, orderIDs)
+	if err != nil {
+		return v, err
+	}
+	opts := invariants.Options{Quiet: true, Excuse: sagaclient.Excuses(resolved), Running: others}
+	if v.Invariants, err = invariants.Check(ctx, st, opts); err != nil {
 		return v, err
 	}
 	replayer := worker.NewWorkflowReplayer()
@@ -177,4 +184,31 @@ func history(ctx context.Context, c client.Client, workflowID string) (*historyp
 		h.Events = append(h.Events, ev)
 	}
 	return h, nil
+}
+
+// othersRunning lists the orders of the namespace's running order sagas
+// that are not among orderIDs.
+func othersRunning(ctx context.Context, c client.Client, namespace string, orderIDs []string) ([]string, error) {
+	own := make(map[string]bool, len(orderIDs))
+	for _, id := range orderIDs {
+		own[id] = true
+	}
+	var others []string
+	req := &workflowservice.ListWorkflowExecutionsRequest{Namespace: namespace,
+		Query: `WorkflowType="OrderSaga" AND ExecutionStatus="Running"`}
+	for {
+		resp, err := c.ListWorkflow(ctx, req)
+		if err != nil {
+			return nil, fmt.Errorf("list the running order sagas: %w", err)
+		}
+		for _, e := range resp.GetExecutions() {
+			if id, ok := workflows.OrderIDFromWorkflowID(e.GetExecution().GetWorkflowId()); ok && !own[id] {
+				others = append(others, id)
+			}
+		}
+		if len(resp.GetNextPageToken()) == 0 {
+			return others, nil
+		}
+		req.NextPageToken = resp.GetNextPageToken()
+	}
 }

@@ -60,3 +60,32 @@ func TestVerdictCatchesAnAbandonedSaga(t *testing.T) {
 		t.Fatalf("verdict missed the abandoned saga: %+v", v)
 	}
 }
+
+// A saga of another run that still runs, waiting on an operator with its
+// order half-undone, is in flight: not a breach of this run.
+func TestVerdictLeavesAnotherRunsSagaInFlight(t *testing.T) {
+	e := sagatest.Start(t, sagatest.Options{Seed: chaos.Seed, Timeout: 2 * time.Minute})
+	in := order(testenv.ID("waiting"))
+	in.Demo.FailAt, in.Demo.FailCompensation = workflows.StepConfirmOrder, workflows.StepChargePayment
+	run := e.StartSaga(in)
+	t.Cleanup(func() { _ = e.Client.TerminateWorkflow(context.Background(), run.GetID(), "", "test over") })
+	for {
+		v, err := e.Client.QueryWorkflow(e.Ctx, run.GetID(), "", workflows.QueryState)
+		var s workflows.SagaState
+		if err == nil && v.Get(&s) == nil && s.Status == workflows.StatusCompensationFailing {
+			break
+		}
+		if e.Ctx.Err() != nil {
+			t.Fatal("the saga never became COMPENSATION_FAILING")
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	other, err := chaos.Judge(e.Ctx, e.Client, e.Config.TemporalNamespace, e.Stores, nil, 30*time.Second)
+	if err != nil || other.Breaches() != 0 || other.Invariants.InFlight != 1 {
+		t.Fatalf("judged as another run's saga: %+v, %v", other, err)
+	}
+	own, err := chaos.Judge(e.Ctx, e.Client, e.Config.TemporalNamespace, e.Stores, []string{in.OrderID}, 30*time.Second)
+	if err != nil || !slices.Equal(own.NotTerminal, []string{in.OrderID}) || own.Invariants.Breaches() == 0 {
+		t.Fatalf("judged as the run's own saga: %+v, %v", own, err)
+	}
+}

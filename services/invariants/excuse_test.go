@@ -110,3 +110,21 @@ func TestExcuseOfAnUnknownStepIsRefused(t *testing.T) {
 		t.Fatalf("error = %v", err)
 	}
 }
+
+// An order whose saga still runs (listed in Options.Running) is in flight
+// even in a Quiet check; the same half-done order unlisted is a breach.
+func TestRunningSagasOrderIsInFlightAtRest(t *testing.T) {
+	f := setup(t)
+	f.compensateAllBut("s-running", "o-running", invariants.StepCreateOrder) // the order left PENDING
+	r, err := invariants.Check(f.ctx, f.st, invariants.Options{Quiet: true, Running: []string{"o-running"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Breaches() != 0 || r.InFlight != 1 {
+		t.Fatalf("listed as running: %d breaches, %d in flight\n%s", r.Breaches(), r.InFlight, r)
+	}
+	r = f.checkExcusing()
+	if r.Breaches() != 1 {
+		t.Fatalf("not listed: %d breaches, want 1\n%s", r.Breaches(), r)
+	}
+}
