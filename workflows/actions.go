@@ -150,13 +150,20 @@ func (r *run) retry(ctx workflow.Context, req RetryRequest) (ActionResult, error
 	if err := r.s.RetryNow(name); err != nil {
 		return res, fmt.Errorf("retry %s: %w", name, err)
 	}
+	return r.answer(ctx, res, func(p saga.Progress) bool { return p.Round > before.Round || p.State != saga.FailingState })
+}
+
+// answer waits until the compensation of res has moved as done says, then
+// completes res: ActionSucceeded when the compensation succeeded on its own
+// meanwhile, and the saga's status.
+func (r *run) answer(ctx workflow.Context, res ActionResult, done func(saga.Progress) bool) (ActionResult, error) {
 	if err := workflow.Await(ctx, func() bool {
-		p, _ := r.s.Progress(name)
-		return p.Round > before.Round || p.State != saga.FailingState
+		p, _ := r.s.Progress(res.Compensation)
+		return done(p)
 	}); err != nil {
 		return res, err
 	}
-	if p, _ := r.s.Progress(name); p.State == saga.Done {
+	if p, _ := r.s.Progress(res.Compensation); p.State == saga.Done {
 		res.Outcome = ActionSucceeded
 	}
 	res.Status = r.t.state.Status
@@ -176,15 +183,5 @@ func (r *run) resolve(ctx workflow.Context, req ResolveRequest) (ActionResult, e
 	if err := r.s.Resolve(name, req.Operator, req.Reason); err != nil {
 		return res, fmt.Errorf("resolve %s: %w", name, err)
 	}
-	if err := workflow.Await(ctx, func() bool {
-		p, _ := r.s.Progress(name)
-		return p.State != saga.FailingState && p.State != saga.Running
-	}); err != nil {
-		return res, err
-	}
-	if p, _ := r.s.Progress(name); p.State == saga.Done {
-		res.Outcome = ActionSucceeded
-	}
-	res.Status = r.t.state.Status
-	return res, nil
+	return r.answer(ctx, res, func(p saga.Progress) bool { return p.State != saga.FailingState && p.State != saga.Running })
 }

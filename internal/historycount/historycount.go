@@ -139,20 +139,17 @@ func (o *outbound) ExecuteLocalActivity(ctx workflow.Context, activityType strin
 
 func (o *outbound) NewTimer(ctx workflow.Context, d time.Duration) workflow.Future {
 	o.c.add(ctx, 1)
-	f := o.Next.NewTimer(ctx, d)
-	settled(ctx, f, func(err error) {
-		if err != nil {
-			o.c.add(ctx, 1)
-			return
-		}
-		o.c.add(ctx, 1+3)
-	})
-	return f
+	return o.timer(ctx, o.Next.NewTimer(ctx, d))
 }
 
 func (o *outbound) NewTimerWithOptions(ctx workflow.Context, d time.Duration, opts workflow.TimerOptions) workflow.Future {
 	o.c.add(ctx, 1)
-	f := o.Next.NewTimerWithOptions(ctx, d, opts)
+	return o.timer(ctx, o.Next.NewTimerWithOptions(ctx, d, opts))
+}
+
+// timer counts how a started timer ends: fired and a workflow task, or
+// cancelled.
+func (o *outbound) timer(ctx workflow.Context, f workflow.Future) workflow.Future {
 	settled(ctx, f, func(err error) {
 		if err != nil {
 			o.c.add(ctx, 1)
