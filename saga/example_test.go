@@ -68,6 +68,7 @@ func Example() {
 	var suite testsuite.WorkflowTestSuite
 	suite.SetLogger(log.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
 	env := suite.NewTestWorkflowEnvironment()
+	env.SetWorkflowRunTimeout(time.Hour) // a trip that retried without end would fail
 	env.RegisterWorkflow(Trip)
 	for _, a := range []any{BookFlight, BookHotel, RentCar, CancelFlight, CancelHotel, ReturnCar} {
 		env.RegisterActivity(a)

@@ -100,6 +100,7 @@ func runSaga(t *testing.T, j *journal, p params, during func(*testsuite.TestWork
 	var suite testsuite.WorkflowTestSuite
 	suite.SetLogger(log.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
 	env := suite.NewTestWorkflowEnvironment()
+	env.SetWorkflowRunTimeout(runTimeout) // a saga that retries without end fails
 	env.RegisterWorkflow(compensatingWorkflow)
 	env.RegisterActivity(j)
 	if during != nil {

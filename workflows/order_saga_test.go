@@ -3,8 +3,9 @@ package workflows_test
 import (
 	"context"
 	"errors"
-	"io"
+	"fmt"
 	"log/slog"
+	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/mock"
+	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
@@ -39,18 +41,72 @@ type fakes struct {
 	// many times (0: always).
 	fail      map[string]error
 	failTimes map[string]int
+	// down maps an activity to how long after the start its service is
+	// down: until then it fails with a retryable error.
+	down map[string]time.Duration
+	// delay maps an activity to how long each of its attempts takes, on
+	// the test clock.
+	delay map[string]time.Duration
 	// statuses are the SagaStatus values upserted, in order; failedStep
 	// the last FailedStep upserted.
 	statuses   []string
 	failedStep string
 	// shipInput is the last input CreateShipment received.
 	shipInput activities.ShipInput
+	// attempts records every attempt of every activity.
+	attempts []stepAttempt
+	// logs and metrics are what the saga logged and counted.
+	logs    *logRecorder
+	metrics *metricsRecorder
+	env     *testsuite.TestWorkflowEnvironment
+	// start is when the saga starts, on the test clock (which starts at
+	// the wall clock's now: local activities mix the two).
+	start time.Time
 }
 
-func (f *fakes) record(name string) error {
+// stepAttempt is one attempt of an activity.
+type stepAttempt struct {
+	Name string
+	// Since is how long after the saga's start it started, on the test
+	// clock.
+	Since time.Duration
+	Info  activity.Info
+	// Ref is the saga and order the activity was given.
+	Ref activities.Ref
+}
+
+// runaway is more activity attempts than any saga of these tests makes.
+const runaway = 1000
+
+// sagaRunTimeout bounds every saga of newEnv, on the test clock, so that a
+// saga that retries without end fails its test instead of hanging it.
+const sagaRunTimeout = 24 * time.Hour
+
+// attempt records an attempt of name with the activity's info and ref, and
+// returns its error: fail's, a retryable one while its service is down or
+// when failing is set (a compensation the demo fails), or nil.
+func (f *fakes) attempt(ctx context.Context, name string, ref activities.Ref, failing bool) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls = append(f.calls, name)
+	at := stepAttempt{Name: name, Ref: ref}
+	if activity.IsActivity(ctx) {
+		at.Info = activity.GetInfo(ctx)
+	}
+	if f.env != nil {
+		at.Since = f.env.Now().Sub(f.start)
+	}
+	f.attempts = append(f.attempts, at)
+	if len(f.attempts) > runaway {
+		// A bug that runs activities again at once, without end, never
+		// moves the test clock to the run timeout: stop instead of hanging.
+		fmt.Fprintf(os.Stderr, "FAIL: %d activity attempts: the saga retries without end\n", len(f.attempts))
+		os.Exit(1)
+	}
+	if d, ok := f.down[name]; failing || (ok && at.Since < d) {
+		return temporal.NewApplicationErrorWithOptions(name+": service unavailable", "INFRASTRUCTURE",
+			temporal.ApplicationErrorOptions{Details: []any{activities.Failure{Attempt: at.Info.Attempt}}})
+	}
 	err, ok := f.fail[name]
 	if !ok {
 		return nil
@@ -70,60 +126,84 @@ func (f *fakes) called() []string {
 	return slices.Clone(f.calls)
 }
 
+// attemptsOf returns the attempts of the activity name, in order.
+func (f *fakes) attemptsOf(name string) []stepAttempt {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []stepAttempt
+	for _, at := range f.attempts {
+		if at.Name == name {
+			out = append(out, at)
+		}
+	}
+	return out
+}
+
 func business(code string) error {
 	return temporal.NewNonRetryableApplicationError(code, code, nil)
 }
 
+// result is an activity's result: applied, by the attempt that ran.
+func result(ctx context.Context) activities.Result {
+	return activities.Result{Outcome: "applied", Attempt: activity.GetInfo(ctx).Attempt}
+}
+
 func (f *fakes) install(env *testsuite.TestWorkflowEnvironment) {
-	ok := activities.Result{Outcome: "applied", Attempt: 1}
-	env.OnActivity(a.PriceOrder, mock.Anything, mock.Anything).Return(
-		func(context.Context, activities.PriceInput) (activities.PriceResult, error) {
-			return activities.PriceResult{Result: ok, Total: 2500}, f.record("PriceOrder")
-		})
-	env.OnActivity(a.CreateOrder, mock.Anything, mock.Anything).Return(
-		func(context.Context, activities.CreateOrderInput) (activities.Result, error) {
-			return ok, f.record("CreateOrder")
-		})
-	env.OnActivity(a.CancelOrder, mock.Anything, mock.Anything).Return(
-		func(context.Context, activities.CancelOrderInput) (activities.Result, error) {
-			return ok, f.record("CancelOrder")
-		})
-	env.OnActivity(a.ReserveStock, mock.Anything, mock.Anything).Return(
-		func(context.Context, activities.ReserveInput) (activities.Result, error) {
-			return ok, f.record("ReserveStock")
-		})
-	env.OnActivity(a.ChargePayment, mock.Anything, mock.Anything).Return(
-		func(context.Context, activities.ChargeInput) (activities.Result, error) {
-			return ok, f.record("ChargePayment")
-		})
-	env.OnActivity(a.CreateShipment, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, in activities.ShipInput) (activities.ShipResult, error) {
-			f.shipInput = in
-			if in.Fail {
-				return activities.ShipResult{}, business(activities.ForcedFailureCode)
-			}
-			return activities.ShipResult{Result: ok, Tracking: "TRK-1"}, f.record("CreateShipment")
-		})
-	env.OnActivity(a.ConfirmOrder, mock.Anything, mock.Anything).Return(
-		func(context.Context, activities.ConfirmInput) (activities.Result, error) {
-			return ok, f.record("ConfirmOrder")
-		})
+	on := func(activity any, name string, fn any) {
+		env.OnActivity(activity, mock.Anything, mock.Anything).AfterFn(func() time.Duration { return f.delay[name] }).Return(fn)
+	}
+	on(a.PriceOrder, "PriceOrder", func(ctx context.Context, _ activities.PriceInput) (activities.PriceResult, error) {
+		return activities.PriceResult{Result: result(ctx), Total: 2500}, f.attempt(ctx, "PriceOrder", activities.Ref{}, false)
+	})
+	on(a.CreateOrder, "CreateOrder", func(ctx context.Context, in activities.CreateOrderInput) (activities.Result, error) {
+		return result(ctx), f.attempt(ctx, "CreateOrder", in.Ref, false)
+	})
+	on(a.CancelOrder, "CancelOrder", func(ctx context.Context, in activities.CancelOrderInput) (activities.Result, error) {
+		return result(ctx), f.attempt(ctx, "CancelOrder", in.Ref, in.Fail)
+	})
+	on(a.ReserveStock, "ReserveStock", func(ctx context.Context, in activities.ReserveInput) (activities.Result, error) {
+		return result(ctx), f.attempt(ctx, "ReserveStock", in.Ref, false)
+	})
+	on(a.ChargePayment, "ChargePayment", func(ctx context.Context, in activities.ChargeInput) (activities.Result, error) {
+		return result(ctx), f.attempt(ctx, "ChargePayment", in.Ref, false)
+	})
+	on(a.CreateShipment, "CreateShipment", func(ctx context.Context, in activities.ShipInput) (activities.ShipResult, error) {
+		f.mu.Lock()
+		f.shipInput = in
+		f.mu.Unlock()
+		if in.Fail {
+			return activities.ShipResult{}, business(activities.ForcedFailureCode)
+		}
+		return activities.ShipResult{Result: result(ctx), Tracking: "TRK-1"}, f.attempt(ctx, "CreateShipment", in.Ref, false)
+	})
+	on(a.ConfirmOrder, "ConfirmOrder", func(ctx context.Context, in activities.ConfirmInput) (activities.Result, error) {
+		return result(ctx), f.attempt(ctx, "ConfirmOrder", in.Ref, false)
+	})
 	for name, fn := range map[string]any{"ReleaseStock": a.ReleaseStock, "RefundPayment": a.RefundPayment, "CancelShipment": a.CancelShipment} {
-		env.OnActivity(fn, mock.Anything, mock.Anything).Return(
-			func(context.Context, activities.UndoInput) (activities.Result, error) { return ok, f.record(name) })
+		on(fn, name, func(ctx context.Context, in activities.UndoInput) (activities.Result, error) {
+			return result(ctx), f.attempt(ctx, name, in.Ref, in.Fail)
+		})
 	}
 }
 
+// newEnv returns a test environment with every activity mocked by f, and f recording the SagaStatus and
+// FailedStep upserts, the logs and the metrics.
 func newEnv(t *testing.T, f *fakes) *testsuite.TestWorkflowEnvironment {
 	t.Helper()
 	var suite testsuite.WorkflowTestSuite
-	suite.SetLogger(log.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
+	f.logs, f.metrics = &logRecorder{}, &metricsRecorder{}
+	suite.SetLogger(log.NewStructuredLogger(slog.New(f.logs)))
+	suite.SetMetricsHandler(f.metrics)
 	env := suite.NewTestWorkflowEnvironment()
+	f.env, f.start = env, env.Now()
+	env.SetWorkflowRunTimeout(sagaRunTimeout)
 	env.RegisterWorkflow(workflows.OrderSaga)
 	env.RegisterActivity(a)
 	f.install(env)
 	env.OnUpsertTypedSearchAttributes(mock.Anything).Run(func(args mock.Arguments) {
 		attrs := args.Get(0).(temporal.SearchAttributes)
+		f.mu.Lock()
+		defer f.mu.Unlock()
 		if v, ok := attrs.GetKeyword(workflows.AttrSagaStatus); ok {
 			f.statuses = append(f.statuses, v)
 		}
@@ -304,6 +384,7 @@ func TestInvalidInputIsRejectedBeforeAnyActivity(t *testing.T) {
 		"empty items":    func(in *workflows.OrderInput) { in.Items = nil },
 		"zero quantity":  func(in *workflows.OrderInput) { in.Items[0].Quantity = 0 },
 		"dollar in id":   func(in *workflows.OrderInput) { in.OrderID = "a$b" },
+		"no customer":    func(in *workflows.OrderInput) { in.CustomerID = "" },
 		"unknown region": func(in *workflows.OrderInput) { in.Region = "mars" },
 		"bad country":    func(in *workflows.OrderInput) { in.ShipTo.Country = "Germany" },
 		"bad fail step":  func(in *workflows.OrderInput) { in.Demo.FailAt = "Nope" },
@@ -385,20 +466,30 @@ func TestCancellationAtThePivotDoesNotUndoTheOrder(t *testing.T) {
 	checkCancellationAtThePivot(t, validOrder)
 }
 
-// checkCancellationAtThePivot cancels a saga of order() while its pivot runs
-// and checks that it completes with no compensation.
+// checkCancellationAtThePivot cancels a saga of order() while its pivot,
+// which takes an hour, runs, and checks that it completes with no
+// compensation.
 func checkCancellationAtThePivot(t *testing.T, order func() workflows.OrderInput) {
 	t.Helper()
-	f := &fakes{}
+	f := &fakes{delay: map[string]time.Duration{workflows.StepConfirmOrder: time.Hour}}
 	env := newEnv(t, f)
-	env.OnActivity(a.ConfirmOrder, mock.Anything, mock.Anything).After(time.Hour).Return(activities.Result{Outcome: "applied", Attempt: 1}, nil)
-	env.RegisterDelayedCallback(env.CancelWorkflow, time.Minute)
+	var atCancel workflows.SagaState
+	env.RegisterDelayedCallback(func() {
+		atCancel = queryState(t, env)
+		env.CancelWorkflow()
+	}, time.Minute)
 	state, errType := outcome(t, env, order())
-	if errType != "" || state.Status != workflows.StatusCompleted {
+	if pivot := atCancel.Step(workflows.StepConfirmOrder); atCancel.Status != workflows.StatusRunning || pivot.Status != workflows.StepRunning {
+		t.Fatalf("when cancelled: %s, ConfirmOrder %s; want the pivot running", atCancel.Status, pivot.Status)
+	}
+	if errType != "" || state.Status != workflows.StatusCompleted || state.Step(workflows.StepConfirmOrder).Status != workflows.StepDone {
 		t.Fatalf("error %q, state %+v", errType, state)
 	}
 	if comps := compensations(f.called()); len(comps) > 0 {
 		t.Fatalf("compensations %v ran after the pivot", comps)
+	}
+	if at := f.attemptsOf(workflows.StepConfirmOrder); len(at) != 1 || at[0].Since != time.Hour {
+		t.Fatalf("ConfirmOrder ran %+v, want once, for an hour", at)
 	}
 }
 

@@ -4,7 +4,8 @@
 //
 // The addresses come from config.Load, as in the binaries. With no stack
 // (no `make up`, no environment), tests skip; under CI=true they fail, so a
-// CI run can never pass by skipping.
+// CI run can never pass by skipping. SAGAFLOW_SERVER_FREE_TESTS (set by
+// `make mutate`) skips them whatever the stack.
 package testenv
 
 import (
@@ -24,10 +25,19 @@ import (
 	"github.com/sagaflow/sagaflow/services/mongostore"
 )
 
+// EnvServerFree names the variable that, set to anything but "", skips
+// every test that needs the stack, under CI too: `make mutate` sets it, so
+// that each mutant runs the tests that need no server only.
+const EnvServerFree = "SAGAFLOW_SERVER_FREE_TESTS"
+
 // Config returns the stack's configuration with keys required, or skips
-// the test (fails it under CI) when they are missing.
+// the test (fails it under CI) when they are missing. With EnvServerFree
+// set it skips the test at once.
 func Config(tb testing.TB, keys ...string) config.Config {
 	tb.Helper()
+	if os.Getenv(EnvServerFree) != "" {
+		tb.Skipf("%s is set: this test needs the stack", EnvServerFree)
+	}
 	c, err := config.Load(os.Getenv)
 	if err == nil {
 		err = c.Require(keys...)
