@@ -42,7 +42,8 @@ func main() {
 	gate := flag.String("gate", "saga workflows", "the packages (space- or comma-separated) whose efficacy must reach -threshold")
 	threshold := flag.Float64("threshold", 90, "the lowest efficacy, in percent, of a package of -gate")
 	workers := flag.Int("workers", 0, "gremlins' workers, the mutants tested at once (0: one per CPU)")
-	coefficient := flag.Int("timeout-coefficient", 0, "gremlins' timeout coefficient: a mutant's tests time out after this many times the coverage run (0: gremlins' 3)")
+	coefficient := flag.Int("timeout-coefficient", 10, "gremlins' timeout coefficient: a mutant's tests time out after this many times the coverage run "+
+		"(gremlins' 3 times out sound mutants on a loaded machine; a mutant that hangs costs this much)")
 	keep := flag.Bool("keep", false, "keep the copy of the source and gremlins' reports")
 	flag.Usage = func() {
 		fmt.Fprintf(flag.CommandLine.Output(), "usage: go run ./mutate [flags] package-dir...\n")
@@ -201,9 +202,10 @@ func unleash(ctx context.Context, cfg config, bin, src, pkg, report string, out 
 	cmd.WaitDelay = time.Minute
 	cmd.Dir = src
 	// -count=1: a cached coverage run would make gremlins' timeouts, a
-	// multiple of its duration, too short for any mutant. -ldflags=-w: test
-	// binaries without DWARF link faster, once per mutant.
-	goflags := strings.TrimSpace(os.Getenv("GOFLAGS") + " -count=1 -ldflags=-w")
+	// multiple of its duration, too short for any mutant. -vet=off: a
+	// mutant is killed by the tests, not by go vet, and a second sooner;
+	// -ldflags=-w: test binaries without DWARF link faster.
+	goflags := strings.TrimSpace(os.Getenv("GOFLAGS") + " -count=1 -vet=off -ldflags=-w")
 	cmd.Env = append(os.Environ(), serverFreeEnv+"=1", "GOFLAGS="+goflags)
 	cmd.Stdout, cmd.Stderr = out, out
 	return cmd.Run()

@@ -21,8 +21,8 @@ func noDeadline(d time.Duration) bool { return d == 0 || d == runTimeout }
 var oneAttempt = workflow.ActivityOptions{StartToCloseTimeout: 5 * time.Second, RetryPolicy: &temporal.RetryPolicy{MaximumAttempts: 1}}
 
 // With the zero Options a compensation's first round is 3 attempts of up to
-// 30s each, a second then two apart; when they fail the saga says so
-// (Retrying) and the server retries it, a second then two apart.
+// 30s each; when they fail the saga says so (Retrying) and the server
+// retries it, a second then two apart.
 func TestDefaultFirstRoundIsThreeAttempts(t *testing.T) {
 	env, p := newProbeEnv(t)
 	p.script = func(name string, _ time.Duration, before int) error {
