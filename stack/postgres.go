@@ -428,13 +428,14 @@ func pgServiceURL(port int, role, password string) string {
 	return u.String()
 }
 
-// adminConnect connects as the superuser over the cluster's unix socket.
-func (l pgLayout) adminConnect(ctx context.Context, port int) (*pgx.Conn, error) {
+// adminConnect connects as the superuser over the cluster's unix socket to
+// the database db.
+func (l pgLayout) adminConnect(ctx context.Context, port int, db string) (*pgx.Conn, error) {
 	q := func(v string) string {
 		return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(v) + "'"
 	}
-	cfg, err := pgx.ParseConfig(fmt.Sprintf("host=%s port=%d user=%s dbname=postgres sslmode=disable connect_timeout=5",
-		q(l.socketDir), port, pgAdminRole))
+	cfg, err := pgx.ParseConfig(fmt.Sprintf("host=%s port=%d user=%s dbname=%s sslmode=disable connect_timeout=5",
+		q(l.socketDir), port, pgAdminRole, q(db)))
 	if err != nil {
 		return nil, fmt.Errorf("admin connection config: %w", err)
 	}
@@ -446,11 +447,11 @@ func (l pgLayout) adminConnect(ctx context.Context, port int) (*pgx.Conn, error)
 }
 
 // setup makes sure each of pgDatabases has its role (with its saved
-// password) and exists, and that only that role (and the admin) may connect
-// to it. It is idempotent: a cluster made by an earlier version gets the
+// password) and exists, that only that role (and the admin) may connect
+// to it, and that FerretDB's lookups by _id use an index. It is idempotent: a cluster made by an earlier version gets the
 // roles and databases it lacks, and keeps its data.
 func (l pgLayout) setup(ctx context.Context, port int, passwords map[string]string) error {
-	conn, err := l.adminConnect(ctx, port)
+	conn, err := l.adminConnect(ctx, port, "postgres")
 	if err != nil {
 		return err
 	}
@@ -493,7 +494,10 @@ func (l pgLayout) setup(ctx context.Context, port int, passwords map[string]stri
 			return fmt.Errorf("database %s privileges: %w", db, err)
 		}
 	}
-	return checkIsolation(ctx, conn)
+	if err := checkIsolation(ctx, conn); err != nil {
+		return err
+	}
+	return l.setupFerretDBIndexes(ctx, port)
 }
 
 // connectPrivilege says whether role may connect to db.
