@@ -6,6 +6,9 @@
 // a business error (services.Error) becomes a non-retryable application
 // error whose type is the business code, so the saga compensates; anything
 // else stays retryable, so Temporal retries it.
+//
+// Cleanup (cleanup.go) holds the activities of the retention cleanup,
+// which prunes the barrier records of sagas that can no longer run.
 package activities
 
 import (

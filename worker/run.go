@@ -40,6 +40,8 @@ type settings struct {
 	tracing tracing.Config
 	// encryption is --encrypt and the keys (internal/codec).
 	encryption codec.Settings
+	// cleanup is the retention cleanup's flags.
+	cleanup cleanupSettings
 	// envErr reports a malformed numeric environment variable.
 	envErr error
 }
@@ -57,6 +59,10 @@ func command(cfg config.Config, getenv func(string) string) *cobra.Command {
 	}
 	s.concurrency, s.envErr = envInt(getenv, "SAGAFLOW_CONCURRENCY", 64, s.envErr)
 	s.pgMaxConns, s.envErr = envInt(getenv, "SAGAFLOW_PG_MAX_CONNS", 20, s.envErr)
+	s.cleanup.enabled, s.envErr = envBool(getenv, "SAGAFLOW_CLEANUP", true, s.envErr)
+	s.cleanup.interval, s.envErr = envDuration(getenv, "SAGAFLOW_CLEANUP_INTERVAL", workers.DefaultCleanupInterval, s.envErr)
+	s.cleanup.margin, s.envErr = envDuration(getenv, "SAGAFLOW_CLEANUP_MARGIN", workflows.DefaultCleanupMargin, s.envErr)
+	s.cleanup.batch, s.envErr = envInt(getenv, "SAGAFLOW_CLEANUP_BATCH", workflows.DefaultCleanupBatch, s.envErr)
 	var encErr error
 	if s.encryption, encErr = codec.SettingsFromEnv(getenv); s.envErr == nil {
 		s.envErr = encErr
@@ -107,6 +113,12 @@ Each flag below can also be set by the environment variable in brackets.`,
 		"starters and the codec server need the same keys [SAGAFLOW_ENCRYPT]")
 	f.StringVar(&s.encryption.Keys.File, "codec-key-file", s.encryption.Keys.File, "key file for --encrypt (go run ./codecserver genkey --out FILE) [SAGAFLOW_CODEC_KEY_FILE]")
 	f.StringVar(&s.metricsListen, "metrics-listen", s.metricsListen, "address of the Prometheus endpoint (/metrics); \"\" or off: none, port 0: a free one [SAGAFLOW_METRICS_LISTEN]")
+	f.BoolVar(&s.cleanup.enabled, "cleanup", s.cleanup.enabled, "serve the retention cleanup and create or update its schedule ("+workers.CleanupScheduleID+
+		"); false leaves an existing schedule alone [SAGAFLOW_CLEANUP]")
+	f.DurationVar(&s.cleanup.interval, "cleanup-interval", s.cleanup.interval, "time between cleanup runs [SAGAFLOW_CLEANUP_INTERVAL]")
+	f.DurationVar(&s.cleanup.margin, "cleanup-margin", s.cleanup.margin, "the cleanup removes idempotency records older than the namespace's retention plus this margin (at least "+
+		minCleanupMargin.String()+") [SAGAFLOW_CLEANUP_MARGIN]")
+	f.IntVar(&s.cleanup.batch, "cleanup-batch", s.cleanup.batch, "records the cleanup removes per statement [SAGAFLOW_CLEANUP_BATCH]")
 	return cmd
 }
 
@@ -126,6 +138,9 @@ func run(ctx context.Context, cfg config.Config, s settings) error {
 	}
 	if s.concurrency < 1 || s.pgMaxConns < 1 {
 		return fmt.Errorf("--concurrency and --pg-max-conns must be at least 1")
+	}
+	if err := s.cleanup.validate(); err != nil {
+		return err
 	}
 	faultCfg, err := faults.Parse(s.faults)
 	if err != nil {
@@ -167,11 +182,17 @@ func run(ctx context.Context, cfg config.Config, s settings) error {
 	if err != nil {
 		return err
 	}
+	cleanup, err := startCleanup(ctx, c, cfg, st, s.cleanup, workers.Options{StopTimeout: s.stopTimeout}, log)
+	if err != nil {
+		pool.Stop()
+		return err
+	}
 	log.Info("worker running", zap.Strings("task_queues", queues), zap.String("temporal", cfg.TemporalAddress),
 		zap.String("namespace", cfg.TemporalNamespace), zap.Int("concurrency", s.concurrency))
 	<-ctx.Done()
 	log.Info("stopping: letting running activities finish", zap.Duration("timeout", s.stopTimeout))
 	pool.Stop()
+	cleanup.Stop()
 	log.Info("stopped")
 	return nil
 }

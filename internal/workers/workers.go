@@ -50,7 +50,7 @@ func (o Options) WorkerOptions() worker.Options {
 
 // Register registers the order saga and its activities on r.
 func Register(r worker.Registry, acts *activities.Activities) {
-	r.RegisterWorkflowWithOptions(workflows.OrderSaga, workflow.RegisterOptions{Name: "OrderSaga"})
+	r.RegisterWorkflowWithOptions(workflows.OrderSaga, workflow.RegisterOptions{Name: workflows.OrderSagaType})
 	r.RegisterActivity(acts)
 }
 

@@ -16,7 +16,9 @@
 //     compensation only runs while the marker says "forward";
 //   - null compensation: compensating a step that never ran sets the marker
 //     to "compensate" and changes nothing else, or, when the document does
-//     not exist, inserts a tombstone carrying that marker under its _id;
+//     not exist, inserts a tombstone carrying that marker under its _id
+//     (and, in the marker, tombstone: true and the time it was written, at,
+//     by which PruneTombstones removes it once its saga can no longer run);
 //   - hang safety: a forward call that finds "compensate" (a late retry) is
 //     refused with ErrCompensated; a late insert is refused by the
 //     tombstone's unique _id.
@@ -47,6 +49,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
@@ -159,9 +162,10 @@ func UpdateDoc(ctx context.Context, coll *mongo.Collection, key Key, id any, pre
 //     "compensate" and return NullCompensation, so a later UpdateDoc is
 //     refused;
 //   - no document: insert tombstone (a document whose _id is id or absent;
-//     the marker is added) and return NullCompensation, so a later InsertDoc
-//     is refused by the unique _id. With a nil tombstone nothing is written:
-//     use nil only when the document cannot appear later;
+//     the marker is added, marked as a tombstone with the time of writing,
+//     see PruneTombstones) and return NullCompensation, so a later
+//     InsertDoc is refused by the unique _id. With a nil tombstone nothing
+//     is written: use nil only when the document cannot appear later;
 //   - already compensated: AlreadyCompensated;
 //   - another saga owns the document: NullCompensation without a write. No
 //     record is needed for hang safety: while the document exists, this
@@ -179,7 +183,7 @@ func CompensateDoc(ctx context.Context, coll *mongo.Collection, key Key, id any,
 	nullFilter, nullUpdate, _ := conditional(key, id, absent, nil, nil, opCompensate) // cannot fail now
 	var marked bson.D
 	if tombstone != nil {
-		if marked, _, err = markDoc(key, tombstone, id, opCompensate); err != nil {
+		if marked, _, err = markDoc(key, tombstone, id, opCompensate, tombstoneMarks(time.Now())...); err != nil {
 			return 0, err
 		}
 	}
@@ -358,7 +362,8 @@ func markUpdate(key Key, update bson.D, op string) (bson.D, error) {
 
 // markDoc returns doc as a document with key's marker set to op, and its
 // _id. When want is not nil the _id must be want, and is added if missing.
-func markDoc(key Key, doc any, want any, op string) (bson.D, any, error) {
+// extra are added to the marker (a tombstone's time, say).
+func markDoc(key Key, doc any, want any, op string, extra ...bson.E) (bson.D, any, error) {
 	if err := checkKey(key); err != nil {
 		return nil, nil, err
 	}
@@ -390,10 +395,11 @@ func markDoc(key Key, doc any, want any, op string) (bson.D, any, error) {
 	case want != nil && !sameValue(id, want):
 		return nil, nil, fmt.Errorf("barrier %s: tombstone _id %v differs from %v", key, id, want)
 	}
-	out = append(out, bson.E{Key: MarkerField, Value: bson.D{
+	marker := bson.D{
 		{Key: "id", Value: key.SagaID},
 		{Key: "steps", Value: bson.D{{Key: key.Step, Value: op}}},
-	}})
+	}
+	out = append(out, bson.E{Key: MarkerField, Value: append(marker, extra...)})
 	return out, id, nil
 }
 

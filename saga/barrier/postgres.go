@@ -16,6 +16,10 @@
 //
 // Concurrent Forward and Compensate calls for one step serialize on the
 // primary key for the length of one local transaction; no lock outlives it.
+//
+// Records are kept until no step of their saga can run again: PruneRows
+// and PruneTombstones remove, a batch at a time, those older than a cutoff
+// that no protected workflow owns (see Protected).
 package barrier
 
 import (
@@ -40,16 +44,28 @@ CREATE TABLE IF NOT EXISTS saga_barrier (
 	PRIMARY KEY (saga_id, step, op)
 )`
 
+// createdAtIndex serves PruneRows: a batch of the oldest rows is a range
+// scan of this index, whatever the table's size.
+const createdAtIndex = `CREATE INDEX IF NOT EXISTS saga_barrier_created_at ON saga_barrier (created_at)`
+
 // DB is what the barrier needs of a connection or pool.
 type DB interface {
 	Begin(ctx context.Context) (pgx.Tx, error)
 }
 
-// CreateTable creates the barrier table if it does not exist. Call it from
-// the service's schema migration, in the same database as its business tables.
+// CreateTable creates the barrier table and its index on created_at (which
+// PruneRows reads) if they do not exist. Call it from the service's schema
+// migration, in the same database as its business tables. On a large
+// table made before the index existed, the first call builds the index
+// and blocks the table's writes meanwhile; create it beforehand with
+// CREATE INDEX CONCURRENTLY saga_barrier_created_at ON saga_barrier
+// (created_at) to avoid that.
 func CreateTable(ctx context.Context, tx pgx.Tx) error {
 	if _, err := tx.Exec(ctx, schema); err != nil {
 		return fmt.Errorf("create %s: %w", Table, err)
+	}
+	if _, err := tx.Exec(ctx, createdAtIndex); err != nil {
+		return fmt.Errorf("create %s index on created_at: %w", Table, err)
 	}
 	return nil
 }

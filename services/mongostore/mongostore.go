@@ -32,6 +32,8 @@ func Collection(db *mongo.Database, name string) *mongo.Collection {
 type Index struct {
 	Name string
 	Keys bson.D
+	// Sparse leaves out the documents that lack the indexed fields.
+	Sparse bool
 }
 
 // EnsureIndexes creates the indexes that do not exist yet. It creates them
@@ -40,7 +42,11 @@ type Index struct {
 // existing index is accepted as a no-op.
 func EnsureIndexes(ctx context.Context, coll *mongo.Collection, indexes ...Index) error {
 	for _, ix := range indexes {
-		model := mongo.IndexModel{Keys: ix.Keys, Options: options.Index().SetName(ix.Name)}
+		opts := options.Index().SetName(ix.Name)
+		if ix.Sparse {
+			opts.SetSparse(true)
+		}
+		model := mongo.IndexModel{Keys: ix.Keys, Options: opts}
 		if _, err := coll.Indexes().CreateOne(ctx, model); err != nil {
 			return fmt.Errorf("create index %s on %s: %w", ix.Name, coll.Name(), err)
 		}

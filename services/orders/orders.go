@@ -101,12 +101,17 @@ func New(db *mongo.Database) *Service {
 	return &Service{coll: mongostore.Collection(db, Collection), now: time.Now}
 }
 
-// Migrate creates the collection's indexes.
+// Migrate creates the collection's indexes, those the cleanup reads
+// included (see PruneTombstones).
 func (s *Service) Migrate(ctx context.Context) error {
-	return mongostore.EnsureIndexes(ctx, s.coll,
+	if err := mongostore.EnsureIndexes(ctx, s.coll,
 		mongostore.Index{Name: "status", Keys: bson.D{{Key: "status", Value: 1}}},
 		mongostore.Index{Name: "customer_id", Keys: bson.D{{Key: "customer_id", Value: 1}}},
-	)
+		mongostore.LegacyTombstoneIndex,
+	); err != nil {
+		return err
+	}
+	return barrier.CreateTombstoneIndex(ctx, s.coll)
 }
 
 // Create inserts the order, PENDING, owned by the saga. Creating it again

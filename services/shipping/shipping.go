@@ -76,10 +76,16 @@ func New(db *mongo.Database, countries []string) *Service {
 	return &Service{coll: mongostore.Collection(db, Collection), countries: slices.Clone(countries), now: time.Now}
 }
 
-// Migrate creates the collection's indexes.
+// Migrate creates the collection's indexes, those the cleanup reads
+// included (see PruneTombstones).
 func (s *Service) Migrate(ctx context.Context) error {
-	return mongostore.EnsureIndexes(ctx, s.coll,
-		mongostore.Index{Name: "status", Keys: bson.D{{Key: "status", Value: 1}}})
+	if err := mongostore.EnsureIndexes(ctx, s.coll,
+		mongostore.Index{Name: "status", Keys: bson.D{{Key: "status", Value: 1}}},
+		mongostore.LegacyTombstoneIndex,
+	); err != nil {
+		return err
+	}
+	return barrier.CreateTombstoneIndex(ctx, s.coll)
 }
 
 // CheckDestination returns services.ErrInvalidAddress when the address is

@@ -1,0 +1,4 @@
+package barrier
+
+// PruneRowsSQL is PruneRows' statement, for the test that reads its plan.
+var PruneRowsSQL = pruneRows

@@ -1,0 +1,4 @@
+package pgstore
+
+// PruneEventsSQL is PruneEvents' statement, for the test that reads its plan.
+var PruneEventsSQL = pruneEvents

@@ -1,0 +1,36 @@
+package pgstore
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/sagaflow/sagaflow/saga/barrier"
+)
+
+// pruneEvents deletes one batch: the oldest events before $1 whose saga no
+// workflow of $2 protects, at most $3 of them, found by a range scan of
+// events_occurred_at (migration 0003) and deleted by primary key.
+var pruneEvents = `DELETE FROM events WHERE id = ANY (ARRAY (
+	SELECT id FROM events
+	WHERE occurred_at < $1 AND ` + barrier.NotProtectedSQL("saga_id", "$2") + `
+	ORDER BY occurred_at
+	LIMIT $3))`
+
+// PruneEvents deletes at most limit domain events (barrier.DefaultPruneBatch
+// when limit is not positive) that occurred before cutoff, of sagas that
+// protected does not hold, oldest first, in one statement (its own short
+// transaction), and returns how many it deleted. Call it again until it
+// returns less than limit. The rule is the barrier's (barrier.PruneRows):
+// an event goes when its saga can no longer run, so DuplicateEvents still
+// sees every event of a saga that can.
+func PruneEvents(ctx context.Context, db barrier.Execer, cutoff time.Time, protected barrier.Protected, limit int) (int, error) {
+	if limit <= 0 {
+		limit = barrier.DefaultPruneBatch
+	}
+	tag, err := db.Exec(ctx, pruneEvents, cutoff, protected.IDs(), limit)
+	if err != nil {
+		return 0, fmt.Errorf("prune events before %s: %w", cutoff.Format(time.RFC3339), err)
+	}
+	return int(tag.RowsAffected()), nil
+}
