@@ -17,7 +17,7 @@ import (
 )
 
 // minCleanupMargin is the smallest --cleanup-margin taken: the margin
-// covers late activity attempts after a saga closed (15 s each at most),
+// covers late activity attempts after a saga closed (a minute at most),
 // clock skew between the stores, the workers and Temporal, and visibility
 // lag; less than an hour leaves too little room for a clock set wrong.
 const minCleanupMargin = time.Hour
@@ -59,22 +59,43 @@ func startCleanup(ctx context.Context, c client.Client, cfg config.Config, st *s
 	if err != nil {
 		return nil, err
 	}
-	created, err := workers.EnsureCleanupSchedule(ctx, c, workers.CleanupSchedule{
+	sched := workers.CleanupSchedule{
 		Interval: cs.interval,
 		Input:    workflows.CleanupInput{Margin: cs.margin, BatchSize: cs.batch},
-	})
-	if err != nil {
-		pool.Stop()
-		return nil, fmt.Errorf("retention cleanup: %w (run with --cleanup=false to go without)", err)
 	}
-	verb := "updated"
-	if created {
-		verb = "created"
-	}
-	log.Info("retention cleanup scheduled", zap.String("schedule", workers.CleanupScheduleID), zap.String("schedule_was", verb),
-		zap.Duration("interval", cs.interval), zap.Duration("margin", cs.margin), zap.Int("batch", cs.batch),
-		zap.String("task_queue", workers.CleanupTaskQueue))
+	go ensureSchedule(ctx, c, sched, cs, log)
 	return pool, nil
+}
+
+// scheduleRetry is the wait between two attempts to ensure the cleanup's
+// schedule.
+const scheduleRetry = 30 * time.Second
+
+// ensureSchedule creates or updates the cleanup's schedule, trying again
+// every scheduleRetry until it succeeds or ctx ends: a worker that starts
+// while Temporal is away (a restart, a deploy) serves its sagas at once
+// and gets the schedule in place when Temporal answers.
+func ensureSchedule(ctx context.Context, c client.Client, sched workers.CleanupSchedule, cs cleanupSettings, log *zap.Logger) {
+	for {
+		created, err := workers.EnsureCleanupSchedule(ctx, c, sched)
+		if err == nil {
+			verb := "updated"
+			if created {
+				verb = "created"
+			}
+			log.Info("retention cleanup scheduled", zap.String("schedule", workers.CleanupScheduleID), zap.String("schedule_was", verb),
+				zap.Duration("interval", cs.interval), zap.Duration("margin", cs.margin), zap.Int("batch", cs.batch),
+				zap.String("task_queue", workers.CleanupTaskQueue))
+			return
+		}
+		log.Warn("retention cleanup: cannot create or update its schedule; trying again", zap.Error(err),
+			zap.Duration("in", scheduleRetry), zap.String("schedule", workers.CleanupScheduleID))
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(scheduleRetry):
+		}
+	}
 }
 
 // envBool reads a boolean variable, def when unset; see envInt.

@@ -22,7 +22,7 @@ const CleanupType = "RetentionCleanup"
 const (
 	// DefaultCleanupMargin is added to the namespace's retention: late
 	// activity attempts after a saga closed (bounded by the steps'
-	// 15-second attempt timeout), clock skew between the stores, the
+	// attempt timeouts: a minute for the pivot, 15 s for the others), clock skew between the stores, the
 	// workers and Temporal, and visibility lag are all far shorter.
 	DefaultCleanupMargin = 24 * time.Hour
 	// DefaultCleanupBatch is the most records one statement removes.
