@@ -5,13 +5,25 @@
 // It is read-only and can run at any moment. While sagas are in flight a
 // PENDING order, or effects whose order does not exist yet, are counted as
 // in flight; with Options.Quiet (the system is at rest) they are breaches.
+//
+// It streams, so that its memory does not hold the stores: it reads the
+// order and shipment documents through cursors, in no particular order,
+// keeping a few compact facts per saga (the order's status, customer,
+// total and a digest of its items; the shipment's status), then the
+// reservations and payments, each sorted by saga id in PostgreSQL, merged
+// as they come; each saga is judged as soon as the merge reaches it and
+// its facts are dropped. The orders are read first: a status read before
+// the effects it implies cannot be contradicted by a saga that moves on
+// meanwhile (the effects of a confirmed order stay, those of a cancelled
+// one never return). At rest (Options.Quiet, no Options.Running), nothing
+// moves, and the shipments are read at the same time as the orders.
 package invariants
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
-	"sort"
 	"strings"
 
 	"github.com/sagaflow/sagaflow/services"
@@ -120,211 +132,98 @@ func Check(ctx context.Context, st Stores, opts Options) (Report, error) {
 	if err != nil {
 		return Report{}, err
 	}
-	inv, err := st.Inventory.Audit(ctx)
+	c := &checker{ctx: ctx, st: st, excuses: ex, quiet: opts.Quiet, running: map[string]bool{}}
+	for _, id := range opts.Running {
+		c.running[id] = true
+	}
+	docs, err := readDocs(ctx, st, opts.Quiet && len(opts.Running) == 0)
 	if err != nil {
 		return Report{}, err
 	}
-	pay, err := st.Payments.Audit(ctx)
+	inv, pay, err := mergePostgres(ctx, st, func(id string, res *inventory.Reservation, p *payments.Payment) error {
+		d, ok := docs[id]
+		if ok {
+			delete(docs, id)
+		}
+		return c.judge(id, facts{docs: d, reservation: res, payment: p})
+	})
 	if err != nil {
 		return Report{}, err
 	}
-	skus, reservations, accounts, pays := inv.SKUs, inv.Reservations, pay.Accounts, pay.Payments
-	orderDocs, err := st.Orders.All(ctx)
-	if err != nil {
-		return Report{}, err
+	for id, d := range docs { // sagas with documents alone
+		if err := c.judge(id, facts{docs: d}); err != nil {
+			return Report{}, err
+		}
 	}
-	shipDocs, err := st.Shipping.All(ctx)
-	if err != nil {
-		return Report{}, err
-	}
-	r := Report{SKUs: len(skus), Accounts: len(accounts)}
+	r := c.report
+	r.SKUs, r.Accounts = len(inv.SKUs), len(pay.Accounts)
 	for _, d := range inv.Duplicates {
 		r.DuplicateEffects = append(r.DuplicateEffects, DuplicateEffect{Store: "inventory", DuplicateEvent: d})
 	}
 	for _, d := range pay.Duplicates {
 		r.DuplicateEffects = append(r.DuplicateEffects, DuplicateEffect{Store: "payments", DuplicateEvent: d})
 	}
-	for _, s := range skus {
+	for _, s := range inv.SKUs {
 		if !s.Balanced() {
 			r.StockBreaches = append(r.StockBreaches, s)
 		}
 	}
-	for _, a := range accounts {
+	for _, a := range pay.Accounts {
 		if !a.Balanced() {
 			r.MoneyBreaches = append(r.MoneyBreaches, a)
 		}
 	}
-	sagas := sagaFacts{}
-	for _, o := range orderDocs {
-		sagas.get(o.SagaID).order = &o
-	}
-	for id, res := range reservations {
-		sagas.get(id).reservation = res
-	}
-	for id, p := range pays {
-		sagas.get(id).payment = &p
-	}
-	for _, sh := range shipDocs {
-		sagas.get(sh.SagaID).shipment = &sh
-	}
-	ids := make([]string, 0, len(sagas))
-	for id := range sagas {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	r.Sagas = len(ids)
-	for _, id := range ids {
-		f := sagas[id]
-		d, excused, verdict := f.judge(opts.Quiet && !slices.Contains(opts.Running, f.orderID()), ex[f.orderID()])
-		for _, e := range excused {
-			e.SagaID, e.OrderID, e.OrderStatus = id, d.OrderID, d.OrderStatus
-			r.Excused = append(r.Excused, e)
-		}
-		switch verdict {
-		case verdictConfirmed:
-			r.Confirmed++
-		case verdictCancelled:
-			r.Cancelled++
-		case verdictInFlight:
-			r.InFlight++
-		}
-		if len(d.Problems) > 0 {
-			d.SagaID = id
-			r.Disagreements = append(r.Disagreements, d)
-		}
-	}
+	// Sagas are judged as the stores yield them: report them in saga id order.
+	slices.SortStableFunc(r.Disagreements, func(a, b Disagreement) int { return cmp.Compare(a.SagaID, b.SagaID) })
+	slices.SortStableFunc(r.Excused, func(a, b Excused) int { return cmp.Compare(a.SagaID, b.SagaID) })
 	return r, nil
 }
 
-// facts are what the four stores hold for one saga.
-type facts struct {
-	order       *orders.Order
-	reservation *inventory.Reservation
-	payment     *payments.Payment
-	shipment    *shipping.Shipment
+// checker judges sagas one at a time into its report.
+type checker struct {
+	ctx     context.Context
+	st      Stores
+	excuses excuses
+	quiet   bool
+	running map[string]bool
+	report  Report
 }
 
-type sagaFacts map[string]*facts
-
-func (s sagaFacts) get(id string) *facts {
-	f := s[id]
-	if f == nil {
-		f = &facts{}
-		s[id] = f
+// judge judges one saga and counts it.
+func (c *checker) judge(id string, f facts) error {
+	orderID := f.orderID()
+	d, excused, v, err := f.judge(c.quiet && !c.running[orderID], c.excuses[orderID], c.orderItems)
+	if err != nil {
+		return err
 	}
-	return f
+	r := &c.report
+	r.Sagas++
+	for _, e := range excused {
+		e.SagaID, e.OrderID, e.OrderStatus = id, d.OrderID, d.OrderStatus
+		r.Excused = append(r.Excused, e)
+	}
+	switch v {
+	case verdictConfirmed:
+		r.Confirmed++
+	case verdictCancelled:
+		r.Cancelled++
+	case verdictInFlight:
+		r.InFlight++
+	}
+	if len(d.Problems) > 0 {
+		d.SagaID = id
+		r.Disagreements = append(r.Disagreements, d)
+	}
+	return nil
 }
 
-type verdict int
-
-const (
-	verdictConfirmed verdict = iota + 1
-	verdictCancelled
-	verdictInFlight
-	verdictBroken
-)
-
-// judge compares one saga's effects with its order's status. excused are
-// the steps whose compensation was declared done by hand for this order: the
-// effects they leave are returned as Excused, not as problems.
-func (f *facts) judge(quiet bool, excused map[string]bool) (Disagreement, []Excused, verdict) {
-	held := f.reservation != nil && len(f.reservation.Held) > 0
-	captured := f.payment != nil && f.payment.Status == "captured"
-	shipped := f.shipment != nil && f.shipment.Status == shipping.Created
-	d := Disagreement{OrderID: f.orderID()}
-	problem := func(format string, args ...any) { d.Problems = append(d.Problems, fmt.Sprintf(format, args...)) }
-	var left []Excused
-	// excuse reports whether step's effect is excused, and records it.
-	excuse := func(step, format string, args ...any) bool {
-		if excused[step] {
-			left = append(left, Excused{Step: step, Problem: fmt.Sprintf(format, args...)})
-		}
-		return excused[step]
+// orderItems reads the items of an order again, for the message of a
+// confirmed order whose stock held differs from them: the facts keep a
+// digest of the items only.
+func (c *checker) orderItems(orderID string) ([]services.Item, error) {
+	o, err := c.st.Orders.Get(c.ctx, orderID)
+	if err != nil {
+		return nil, fmt.Errorf("check the invariants: read the items of order %s: %w", orderID, err)
 	}
-
-	if f.order == nil {
-		d.OrderStatus = "MISSING"
-		held = held && !excuse(StepReserveStock, "stock held without an order: %v", f.reservation.Held)
-		captured = captured && !excuse(StepChargePayment, "payment of %d captured without an order", f.payment.Amount)
-		shipped = shipped && !excuse(StepCreateShipment, "shipment booked without an order")
-		if !held && !captured && !shipped {
-			return d, left, verdictCancelled // every effect compensated, or excused
-		}
-		if !quiet {
-			return d, left, verdictInFlight
-		}
-		problem("effects without an order: stock held %t, payment captured %t, shipment booked %t", held, captured, shipped)
-		return d, left, verdictBroken
-	}
-	o := f.order
-	d.OrderStatus = string(o.Status)
-	status := o.Status
-	if status != orders.Confirmed && status != orders.Cancelled && excuse(StepCreateOrder, "order still %s, cancelled by hand", o.Status) {
-		status = orders.Cancelled // its other effects must be undone as for a cancelled order
-	}
-	switch status {
-	case orders.Confirmed:
-		if !held {
-			problem("confirmed but no stock held")
-		} else if !sameItems(f.reservation.Held, o.Items) || len(f.reservation.Freed) > 0 {
-			problem("confirmed but stock held %v differs from the order's items %v", f.reservation.Held, o.Items)
-		}
-		switch {
-		case !captured:
-			problem("confirmed but no payment captured")
-		case f.payment.Amount != o.Total || f.payment.CustomerID != o.CustomerID:
-			problem("confirmed but payment is %d from %s, order says %d from %s",
-				f.payment.Amount, f.payment.CustomerID, o.Total, o.CustomerID)
-		}
-		if !shipped {
-			problem("confirmed but no shipment booked")
-		}
-		if len(d.Problems) > 0 {
-			return d, nil, verdictBroken
-		}
-		return d, nil, verdictConfirmed
-	case orders.Cancelled:
-		if held && !excuse(StepReserveStock, "cancelled but stock still held: %v", f.reservation.Held) {
-			problem("cancelled but stock still held: %v", f.reservation.Held)
-		}
-		if captured && !excuse(StepChargePayment, "cancelled but payment of %d still captured", f.payment.Amount) {
-			problem("cancelled but payment of %d still captured", f.payment.Amount)
-		}
-		if shipped && !excuse(StepCreateShipment, "cancelled but shipment still booked") {
-			problem("cancelled but shipment still booked")
-		}
-		if len(d.Problems) > 0 {
-			return d, left, verdictBroken
-		}
-		return d, left, verdictCancelled
-	default:
-		if !quiet {
-			return d, nil, verdictInFlight
-		}
-		problem("order still %s with nothing in flight", o.Status)
-		return d, nil, verdictBroken
-	}
-}
-
-func (f *facts) orderID() string {
-	switch {
-	case f.order != nil:
-		return f.order.ID
-	case f.reservation != nil:
-		return f.reservation.OrderID
-	case f.payment != nil:
-		return f.payment.OrderID
-	case f.shipment != nil:
-		return f.shipment.OrderID
-	}
-	return ""
-}
-
-func sameItems(a, b []services.Item) bool {
-	key := func(items []services.Item) []services.Item {
-		out := slices.Clone(items)
-		sort.Slice(out, func(i, j int) bool { return out[i].SKU < out[j].SKU })
-		return out
-	}
-	return slices.Equal(key(a), key(b))
+	return o.Items, nil
 }

@@ -44,15 +44,36 @@ type Audit struct {
 // Audit reads every account with the sum of its captured payments, every
 // saga's payment and every duplicated effect, in one repeatable-read snapshot.
 func (s *Service) Audit(ctx context.Context) (Audit, error) {
+	bySaga := map[string]Payment{}
+	a, err := s.AuditEach(ctx, func(p Payment) error {
+		bySaga[p.SagaID] = p
+		return nil
+	})
+	if err != nil {
+		return Audit{}, err
+	}
+	a.Payments = bySaga
+	return a, nil
+}
+
+// AuditEach reads what Audit reads, in one repeatable-read snapshot, but
+// hands the payments to each, one at a time, instead of keeping them: the
+// Audit it returns has no Payments, and memory holds one payment however
+// many the store holds. The payments come in saga id order, compared byte
+// by byte (as Go compares strings). An error from each stops the read and
+// is returned as is.
+func (s *Service) AuditEach(ctx context.Context, each func(Payment) error) (Audit, error) {
 	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 	if err != nil {
 		return Audit{}, fmt.Errorf("payments audit: begin: %w", err)
 	}
 	defer tx.Rollback(ctx) //nolint:errcheck // read-only
 	rows, err := tx.Query(ctx, `
-		SELECT a.customer_id, a.credited, a.balance,
-		       COALESCE((SELECT sum(p.amount) FROM payments p WHERE p.customer_id = a.customer_id AND p.status = 'captured'), 0)::bigint
-		FROM accounts a ORDER BY a.customer_id`)
+		SELECT a.customer_id, a.credited, a.balance, COALESCE(c.captured, 0)::bigint
+		FROM accounts a
+		LEFT JOIN (SELECT customer_id, sum(amount) AS captured FROM payments WHERE status = 'captured' GROUP BY customer_id) c
+		       ON c.customer_id = a.customer_id
+		ORDER BY a.customer_id`)
 	if err != nil {
 		return Audit{}, fmt.Errorf("payments audit: read accounts: %w", err)
 	}
@@ -64,21 +85,33 @@ func (s *Service) Audit(ctx context.Context) (Audit, error) {
 	if err != nil {
 		return Audit{}, fmt.Errorf("payments audit: read accounts: %w", err)
 	}
-	rows, err = tx.Query(ctx, `SELECT saga_id, order_id, customer_id, amount, status FROM payments`)
-	if err != nil {
-		return Audit{}, fmt.Errorf("payments audit: read payments: %w", err)
-	}
-	list, err := pgx.CollectRows(rows, pgx.RowToStructByPos[Payment])
-	if err != nil {
-		return Audit{}, fmt.Errorf("payments audit: read payments: %w", err)
-	}
-	bySaga := make(map[string]Payment, len(list))
-	for _, p := range list {
-		bySaga[p.SagaID] = p
+	if err := eachPayment(ctx, tx, each); err != nil {
+		return Audit{}, err
 	}
 	dups, err := pgstore.DuplicateEvents(ctx, tx)
 	if err != nil {
 		return Audit{}, fmt.Errorf("payments audit: %w", err)
 	}
-	return Audit{Accounts: accounts, Payments: bySaga, Duplicates: dups}, nil
+	return Audit{Accounts: accounts, Duplicates: dups}, nil
+}
+
+func eachPayment(ctx context.Context, tx pgx.Tx, each func(Payment) error) error {
+	rows, err := tx.Query(ctx, `SELECT saga_id, order_id, customer_id, amount, status FROM payments ORDER BY saga_id COLLATE "C"`)
+	if err != nil {
+		return fmt.Errorf("payments audit: read payments: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var p Payment
+		if err := rows.Scan(&p.SagaID, &p.OrderID, &p.CustomerID, &p.Amount, &p.Status); err != nil {
+			return fmt.Errorf("payments audit: read payments: %w", err)
+		}
+		if err := each(p); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("payments audit: read payments: %w", err)
+	}
+	return nil
 }

@@ -1,0 +1,4 @@
+package invariants
+
+// ReferenceCheck is referenceCheck, for the external tests.
+var ReferenceCheck = referenceCheck
