@@ -9,6 +9,8 @@ CHAOS_SHORT ?= --orders 150 --concurrency 16 --kills 12 --terms 2 --postgres-out
 CHAOS_ARGS ?=
 # Arguments of `make bench` (go run ./bench --help; --docs refreshes docs/bench/).
 BENCH_ARGS ?=
+# Arguments of `make scale` (go run ./bench scale --help; --docs refreshes docs/bench/scale.*).
+SCALE_ARGS ?=
 # The determinism check for workflow code, pinned.
 WORKFLOWCHECK ?= go.temporal.io/sdk/contrib/tools/workflowcheck@v0.6.0
 # The mutation tester of `make mutate`, pinned, built into .tools/bin.
@@ -21,7 +23,7 @@ MUTATE_GATED ?= saga workflows
 MUTATE_THRESHOLD ?= 90
 MUTATE_ARGS ?=
 
-.PHONY: up down wipe status worker test demo chaos bench mutate
+.PHONY: up down wipe status worker test demo chaos bench scale mutate
 
 up:
 	$(GO) run ./stack up
@@ -65,6 +67,10 @@ demo:
 # baseline; a table, .data/bench/<run>.json and .png (about 10 minutes).
 bench:
 	$(GO) run ./bench $(BENCH_ARGS)
+
+# The saga and each store operation as the stores grow from empty to 1,000,000 orders.
+scale:
+	$(GO) run ./bench scale $(SCALE_ARGS)
 
 # Mutation testing (not part of `make test`): gremlins changes one operator
 # at a time in MUTATE_PKGS and runs the package's tests without the stack

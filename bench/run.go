@@ -100,6 +100,7 @@ queues of their own. It prints a table and writes <out-dir>/<run id>.json and
 	fl.BoolVar(&o.KeepDocs, "keep", false, "keep the cells' MongoDB databases (bench_<run>_<cell>_docs) after the run")
 	fl.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of this process over the whole run to this file")
 	fl.StringVar(&f.from, "from", "", "measure nothing: print a saved JSON report and write its chart and markdown (with --docs, to docs/bench/)")
+	cmd.AddCommand(scaleCommand(getenv))
 	return cmd
 }
 
@@ -199,32 +200,43 @@ func run(ctx context.Context, getenv func(string) string, o bench.Options, f fla
 // replot prints the saved report f.from and writes its chart and markdown
 // beside it (and to docs/bench/ with --docs).
 func replot(f flags, out io.Writer) error {
-	body, err := os.ReadFile(f.from)
+	rep, err := readReport[bench.Report](f.from)
 	if err != nil {
-		return fmt.Errorf("read report: %w", err)
+		return err
 	}
-	var rep bench.Report
-	if err := json.Unmarshal(body, &rep); err != nil {
-		return fmt.Errorf("read report %s: %w", f.from, err)
-	}
-	if err := writeOutputs(strings.TrimSuffix(f.from, ".json"), &rep); err != nil {
+	if err := writeOutputs(strings.TrimSuffix(f.from, ".json"), rep); err != nil {
 		return err
 	}
 	if f.docs {
-		root, err := config.RepoRoot()
-		if err != nil {
-			return err
-		}
-		if err := writeOutputs(filepath.Join(root, "docs", "bench", "bench"), &rep); err != nil {
+		if err := writeDocs("bench", rep, writeOutputs); err != nil {
 			return err
 		}
 	}
-	bench.WriteTable(out, &rep)
+	bench.WriteTable(out, rep)
 	return nil
 }
 
-// writeOutputs writes base.json, base.png and base.md.
+// writeOutputs writes base.json, base.png and base.md of a report.
 func writeOutputs(base string, rep *bench.Report) error {
+	return writeReport(base, rep, bench.WriteChart, bench.WriteMarkdown)
+}
+
+// readReport reads a saved JSON report.
+func readReport[R any](path string) (*R, error) {
+	body, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read report: %w", err)
+	}
+	rep := new(R)
+	if err := json.Unmarshal(body, rep); err != nil {
+		return nil, fmt.Errorf("read report %s: %w", path, err)
+	}
+	return rep, nil
+}
+
+// writeReport writes rep as base.json, its chart as base.png and its
+// markdown as base.md.
+func writeReport[R any](base string, rep *R, chart func(string, *R) error, markdown func(io.Writer, *R)) error {
 	if err := os.MkdirAll(filepath.Dir(base), 0o755); err != nil {
 		return fmt.Errorf("write report: %w", err)
 	}
@@ -235,18 +247,27 @@ func writeOutputs(base string, rep *bench.Report) error {
 	if err := os.WriteFile(base+".json", append(body, '\n'), 0o644); err != nil {
 		return fmt.Errorf("write report: %w", err)
 	}
-	if err := bench.WriteChart(base+".png", rep); err != nil {
+	if err := chart(base+".png", rep); err != nil {
 		return err
 	}
 	md, err := os.Create(base + ".md")
 	if err != nil {
 		return fmt.Errorf("write report: %w", err)
 	}
-	bench.WriteMarkdown(md, rep)
+	markdown(md, rep)
 	if err := md.Close(); err != nil {
 		return fmt.Errorf("write report: %w", err)
 	}
 	return nil
+}
+
+// writeDocs writes a report's files as docs/bench/<name>.{json,png,md}.
+func writeDocs[R any](name string, rep *R, write func(string, *R) error) error {
+	root, err := config.RepoRoot()
+	if err != nil {
+		return err
+	}
+	return write(filepath.Join(root, "docs", "bench", name), rep)
 }
 
 // list parses a comma-separated list.

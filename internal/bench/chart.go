@@ -39,8 +39,13 @@ func WriteChart(path string, rep *Report) error {
 	if len(panels) == 0 {
 		return fmt.Errorf("chart: the report has no throughput cell")
 	}
-	width, height := vg.Length(len(panels))*5.2*vg.Inch, 4.2*vg.Inch
-	img := vgimg.New(width, height)
+	return savePanels(path, panels, 5.2*vg.Inch, 4.2*vg.Inch)
+}
+
+// savePanels draws panels side by side, each width by height, as a PNG at
+// path.
+func savePanels(path string, panels []*plot.Plot, width, height vg.Length) error {
+	img := vgimg.New(vg.Length(len(panels))*width, height)
 	dc := draw.New(img)
 	tiles := draw.Tiles{Rows: 1, Cols: len(panels), PadX: vg.Millimeter * 4, PadLeft: vg.Millimeter * 2, PadRight: vg.Millimeter * 2,
 		PadTop: vg.Millimeter * 2, PadBottom: vg.Millimeter * 2}

@@ -220,21 +220,36 @@ func (r *Runner) Run(ctx context.Context) (*Report, error) {
 func (r *Runner) cell(ctx context.Context, kind, mode string, w Workload, cat catalog, d drive) (Cell, error) {
 	r.cells++
 	label := fmt.Sprintf("c%02d", r.cells)
-	name := cellName(r.opts.RunID, label)
-	cell := Cell{Kind: kind, Mode: mode, Workload: string(w), Concurrency: d.concurrency}
 	var st *cellStores
 	if usesStock(mode) {
 		var err error
-		if st, err = openCellStores(ctx, r.deps.Config, r.deps.Mongo, name, r.opts.PGMaxConns, cat); err != nil {
-			return cell, err
+		if st, err = r.openStores(ctx, label, cat); err != nil {
+			return Cell{Kind: kind, Mode: mode, Workload: string(w), Concurrency: d.concurrency}, err
 		}
-		r.docs = append(r.docs, st)
 		defer func() {
 			if err := st.close(ctx); err != nil {
 				r.warn(err)
 			}
 		}()
 	}
+	return r.cellOn(ctx, st, label, kind, mode, w, cat, d)
+}
+
+// openStores opens fresh stores for the cell label, seeded with cat; the
+// run drops their MongoDB database at its end, the caller closes them.
+func (r *Runner) openStores(ctx context.Context, label string, cat catalog) (*cellStores, error) {
+	st, err := openCellStores(ctx, r.deps.Config, r.deps.Mongo, cellName(r.opts.RunID, label), r.opts.PGMaxConns, cat)
+	if err != nil {
+		return nil, err
+	}
+	r.docs = append(r.docs, st)
+	return st, nil
+}
+
+// cellOn runs one cell, labelled label, on the stores st (nil for the
+// modes that use none) and a task queue of its own.
+func (r *Runner) cellOn(ctx context.Context, st *cellStores, label, kind, mode string, w Workload, cat catalog, d drive) (Cell, error) {
+	cell := Cell{Kind: kind, Mode: mode, Workload: string(w), Concurrency: d.concurrency}
 	held := &lockClock{}
 	place, stop, err := r.mode(mode, st, "bench-"+r.opts.RunID+"-"+label, held)
 	if err != nil {
@@ -268,7 +283,7 @@ func (r *Runner) mode(mode string, st *cellStores, queue string, held *lockClock
 	c, o := r.deps.Temporal, r.opts
 	switch mode {
 	case ModeFloor:
-		return floorOrder(st.Stores), func() {}, nil
+		return floorOrder(st.Stores, nil), func() {}, nil
 	case ModeCoordinated:
 		return coordinatedOrder(st.Stores, st.inventoryPool, st.paymentsPool, held), func() {}, nil
 	case ModeBare, ModeBareLocal:
