@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -82,13 +83,28 @@ func ferretDBArgs(port int) []string {
 	}
 }
 
+// ferretDBGC are the Go runtime settings FerretDB runs with unless the
+// launcher's environment sets them. FerretDB decodes and encodes every
+// document it sends in Go, and its live heap is small, so the collector
+// at Go's default (GOGC=100) ran often: a full read of a collection went
+// from 16,500 documents/s to 26,000-27,000 with GOGC=400 (30,000 with
+// 1000). GOMEMLIMIT bounds what the larger heap may grow to.
+var ferretDBGC = []string{"GOGC=400", "GOMEMLIMIT=1GiB"}
+
 // ferretDBEnv is the runner's environment: the launcher's, with the data
-// folder (which identifies the process) and the backend's URL set.
+// folder (which identifies the process) and the backend's URL set, and
+// ferretDBGC for the settings it does not set.
 func ferretDBEnv(environ []string, dataDir, pgURL string) []string {
-	env := make([]string, 0, len(environ)+1)
+	env := make([]string, 0, len(environ)+3)
 	for _, kv := range workerEnv(environ, dataDir) {
 		if !strings.HasPrefix(kv, envFerretDBPostgresURL+"=") {
 			env = append(env, kv)
+		}
+	}
+	for _, gc := range ferretDBGC {
+		name, _, _ := strings.Cut(gc, "=")
+		if !slices.ContainsFunc(env, func(kv string) bool { return strings.HasPrefix(kv, name+"=") }) {
+			env = append(env, gc)
 		}
 	}
 	return append(env, envFerretDBPostgresURL+"="+pgURL)

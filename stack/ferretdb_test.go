@@ -22,7 +22,17 @@ func TestFerretDBURLGoesThroughTheEnvironment(t *testing.T) {
 		}
 	}
 	env := ferretDBEnv([]string{"PATH=/bin", envFerretDBPostgresURL + "=postgres://old", "SAGAFLOW_DATA_DIR=rel"}, "/abs/.data", pgURL)
-	want := []string{"PATH=/bin", "SAGAFLOW_DATA_DIR=/abs/.data", envFerretDBPostgresURL + "=" + pgURL}
+	want := []string{"PATH=/bin", "SAGAFLOW_DATA_DIR=/abs/.data", "GOGC=400", "GOMEMLIMIT=1GiB", envFerretDBPostgresURL + "=" + pgURL}
+	if !slices.Equal(env, want) {
+		t.Errorf("got %v, want %v", env, want)
+	}
+}
+
+// FerretDB's collector runs less often than Go's default, unless the
+// launcher's environment says otherwise.
+func TestFerretDBGCSettingsYieldToTheEnvironment(t *testing.T) {
+	env := ferretDBEnv([]string{"GOGC=50"}, "/abs/.data", "postgres://f")
+	want := []string{"GOGC=50", "SAGAFLOW_DATA_DIR=/abs/.data", "GOMEMLIMIT=1GiB", envFerretDBPostgresURL + "=postgres://f"}
 	if !slices.Equal(env, want) {
 		t.Errorf("got %v, want %v", env, want)
 	}
