@@ -137,9 +137,7 @@ func runScale(ctx context.Context, getenv func(string) string, o bench.ScaleOpti
 	}
 	defer closeDeps()
 	o.RunDir = filepath.Join(dataDir, "run")
-	o.Progress = func(format string, args ...any) {
-		fmt.Fprintf(os.Stderr, "%s "+format+"\n", append([]any{time.Now().Format("15:04:05")}, args...)...)
-	}
+	o.Progress = os.Stderr
 	fmt.Fprintf(os.Stderr, "scale %s: load %s; sizes %v, mode %s\n", o.RunID, loadavg(), o.Sizes, o.Mode)
 	rep, err := bench.RunScale(ctx, o, deps)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"time"
 
@@ -46,9 +47,10 @@ type ScaleOptions struct {
 	// Soak, when its Duration is positive, ends the run with a soak of
 	// Mode at Concurrency on fresh stores.
 	Soak SoakOptions
-	// RunDir and Progress are as in Options.
+	// RunDir and Progress are as in Options; Progress also gets a
+	// timestamped line per phase.
 	RunDir   string
-	Progress func(format string, args ...any)
+	Progress io.Writer
 }
 
 // FillFunc writes finished orders [from, to) into the stores of a scale
@@ -116,13 +118,14 @@ func RunScale(ctx context.Context, o ScaleOptions, deps Deps) (*ScaleReport, err
 	if err := o.Validate(); err != nil {
 		return nil, err
 	}
-	progress := o.Progress
-	if progress == nil {
-		progress = func(string, ...any) {}
+	progress := func(format string, args ...any) {
+		if o.Progress != nil {
+			fmt.Fprintf(o.Progress, time.Now().Format("15:04:05")+" "+format+"\n", args...)
+		}
 	}
 	r := NewRunner(Options{
 		RunID: o.RunID, OrderTimeout: o.OrderTimeout, EagerStart: o.EagerStart,
-		Worker: o.Worker, PGMaxConns: o.PGMaxConns, RunDir: o.RunDir,
+		Worker: o.Worker, PGMaxConns: o.PGMaxConns, RunDir: o.RunDir, Progress: o.Progress,
 	}, deps)
 	rep := &ScaleReport{RunID: o.RunID, StartedAt: time.Now().UTC(), Machine: machine(), Mode: o.Mode}
 	rep.Machine.TemporalFlags = r.probe.temporalFlags()
