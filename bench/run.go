@@ -200,19 +200,25 @@ func run(ctx context.Context, getenv func(string) string, o bench.Options, f fla
 // replot prints the saved report f.from and writes its chart and markdown
 // beside it (and to docs/bench/ with --docs).
 func replot(f flags, out io.Writer) error {
-	rep, err := readReport[bench.Report](f.from)
+	return replotReport(f.from, f.docs, "bench", writeOutputs, bench.WriteTable, out)
+}
+
+// replotReport prints the saved report from with print and writes its
+// files beside it with write (and as docs/bench/<name>.* with docs).
+func replotReport[R any](from string, docs bool, name string, write func(string, *R) error, print func(io.Writer, *R), out io.Writer) error {
+	rep, err := readReport[R](from)
 	if err != nil {
 		return err
 	}
-	if err := writeOutputs(strings.TrimSuffix(f.from, ".json"), rep); err != nil {
+	if err := write(strings.TrimSuffix(from, ".json"), rep); err != nil {
 		return err
 	}
-	if f.docs {
-		if err := writeDocs("bench", rep, writeOutputs); err != nil {
+	if docs {
+		if err := writeDocs(name, rep, write); err != nil {
 			return err
 		}
 	}
-	bench.WriteTable(out, rep)
+	print(out, rep)
 	return nil
 }
 

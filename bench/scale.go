@@ -237,20 +237,7 @@ func scaleCheckCommand(getenv func(string) string) *cobra.Command {
 // replotScale prints the saved scale report f.from and writes its chart and
 // markdown beside it (and to docs/bench/ with --docs).
 func replotScale(f scaleFlags, out io.Writer) error {
-	rep, err := readReport[bench.ScaleReport](f.from)
-	if err != nil {
-		return err
-	}
-	if err := writeScaleOutputs(strings.TrimSuffix(f.from, ".json"), rep); err != nil {
-		return err
-	}
-	if f.docs {
-		if err := writeDocs("scale", rep, writeScaleOutputs); err != nil {
-			return err
-		}
-	}
-	bench.WriteScaleMarkdown(out, rep)
-	return nil
+	return replotReport(f.from, f.docs, "scale", writeScaleOutputs, bench.WriteScaleMarkdown, out)
 }
 
 // writeScaleOutputs writes base.json, base.png and base.md of a scale
