@@ -125,24 +125,8 @@ func run(ctx context.Context, getenv func(string) string, o bench.Options, f fla
 	if o.Worker.StickyCacheSize > 0 {
 		worker.SetStickyWorkflowCacheSize(o.Worker.StickyCacheSize)
 	}
-	root, err := config.RepoRoot()
+	root, dataDir, cfg, err := locate(ctx, getenv, f.stackUp)
 	if err != nil {
-		return err
-	}
-	dataDir, err := config.DataDir(getenv)
-	if err != nil {
-		return err
-	}
-	if f.stackUp {
-		if err := stackUp(ctx, root); err != nil {
-			return err
-		}
-	}
-	cfg, err := config.Load(getenv)
-	if err != nil {
-		return err
-	}
-	if err := cfg.Require(config.EnvTemporalAddress, config.EnvInventoryURL, config.EnvPaymentsURL, config.EnvMongoURI); err != nil {
 		return err
 	}
 	if o.LinkLatency > 0 {
@@ -290,6 +274,30 @@ func list[T any](s string, parse func(string) (T, error)) ([]T, error) {
 		out = append(out, v)
 	}
 	return out, nil
+}
+
+// locate finds the repository and the data folder, brings the stack up
+// when up is set, and loads the servers' configuration, which must name
+// all of them.
+func locate(ctx context.Context, getenv func(string) string, up bool) (root, dataDir string, cfg config.Config, err error) {
+	if root, err = config.RepoRoot(); err != nil {
+		return "", "", cfg, err
+	}
+	if dataDir, err = config.DataDir(getenv); err != nil {
+		return "", "", cfg, err
+	}
+	if up {
+		if err := stackUp(ctx, root); err != nil {
+			return "", "", cfg, err
+		}
+	}
+	if cfg, err = config.Load(getenv); err != nil {
+		return "", "", cfg, err
+	}
+	if err := cfg.Require(config.EnvTemporalAddress, config.EnvInventoryURL, config.EnvPaymentsURL, config.EnvMongoURI); err != nil {
+		return "", "", cfg, err
+	}
+	return root, dataDir, cfg, nil
 }
 
 // stackUp runs `go run ./stack up`: it starts what is not running and

@@ -111,24 +111,8 @@ func runScale(ctx context.Context, getenv func(string) string, o bench.ScaleOpti
 	if err := o.Validate(); err != nil {
 		return err
 	}
-	root, err := config.RepoRoot()
+	root, dataDir, cfg, err := locate(ctx, getenv, f.stackUp)
 	if err != nil {
-		return err
-	}
-	dataDir, err := config.DataDir(getenv)
-	if err != nil {
-		return err
-	}
-	if f.stackUp {
-		if err := stackUp(ctx, root); err != nil {
-			return err
-		}
-	}
-	cfg, err := config.Load(getenv)
-	if err != nil {
-		return err
-	}
-	if err := cfg.Require(config.EnvTemporalAddress, config.EnvInventoryURL, config.EnvPaymentsURL, config.EnvMongoURI); err != nil {
 		return err
 	}
 	deps, closeDeps, err := bench.Dial(ctx, cfg)

@@ -209,12 +209,8 @@ func timeStoreOps(ctx context.Context, st *cellStores, cat catalog, prefix strin
 		if err != nil {
 			return nil, err
 		}
-		if want := Completed; o.Customer == poorCustomer {
-			if out == Completed {
-				return nil, fmt.Errorf("order %s of the poor customer completed", o.ID)
-			}
-		} else if out != want {
-			return nil, fmt.Errorf("order %s: outcome %d, want completed", o.ID, out)
+		if poor := o.Customer == poorCustomer; poor == (out == Completed) {
+			return nil, fmt.Errorf("order %s (the poor customer's: %t): outcome %d", o.ID, poor, out)
 		}
 		if err := ops.time(OpGetOrder, func() error { _, err := st.Orders.Get(ctx, o.ID); return err }); err != nil {
 			return nil, err
