@@ -42,12 +42,14 @@ worker:
 	$(GO) run ./stack worker
 
 # Brings the stack up (and leaves it up), checks the workflow code for
-# non-determinism, runs every test against the stack, then the short
+# non-determinism, runs every test against the stack (and those of the
+# FerretDB runner, a module of its own), then the short
 # fault-injection run (it restarts the servers, so it runs last).
 test:
 	$(GO) run ./stack up
 	$(GO) run $(WORKFLOWCHECK) ./workflows/... ./saga/... ./internal/upgradedrill/...
 	$(GO) test -race -count=1 ./...
+	cd stack/ferretdb && $(GO) test -count=1 ./...
 	$(GO) run ./chaos $(CHAOS_SHORT)
 
 # The full fault-injection run: 1000 sagas, 50 worker SIGKILLs, two outages

@@ -24,7 +24,13 @@ import (
 //     milliseconds);
 //   - gives every FerretDB collection table such a GIN index: the tables
 //     that exist at `make up`, and, through an event trigger, every table
-//     FerretDB creates later (a new MongoDB database or collection).
+//     FerretDB creates later (a new MongoDB database or collection);
+//   - builds these indexes without GIN's pending list (fastupdate = off).
+//     With it, each insert appended the new _id to an unsorted list of up
+//     to gin_pending_list_limit (4 MB) that every lookup read through until
+//     a vacuum merged it: after a bulk load of 100,000 orders, finds and
+//     updates by _id took 5-7 ms instead of 1.5-3 (make scale). Without it,
+//     an insert puts its one key in the tree, as a btree insert does.
 //
 // Everything here is idempotent and runs at each `make up` that starts
 // PostgreSQL or FerretDB.
@@ -44,6 +50,7 @@ var ferretDBIndexSQL = []string{
 DECLARE
 	sch text;
 	rel text;
+	idx text;
 BEGIN
 	SELECT n.nspname, c.relname INTO sch, rel
 	FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -52,9 +59,18 @@ BEGIN
 		AND n.nspname NOT IN ('pg_catalog', 'information_schema')
 		AND EXISTS (SELECT 1 FROM pg_attribute a
 			WHERE a.attrelid = c.oid AND a.attname = '_jsonb' AND NOT a.attisdropped);
-	IF FOUND THEN
-		EXECUTE format('CREATE INDEX IF NOT EXISTS %I ON %I.%I USING gin ((_jsonb -> ''_id''))',
-			'` + ferretDBIDIndexPrefix + `' || tbl, sch, rel);
+	IF NOT FOUND THEN
+		RETURN;
+	END IF;
+	idx := '` + ferretDBIDIndexPrefix + `' || tbl;
+	EXECUTE format('CREATE INDEX IF NOT EXISTS %I ON %I.%I USING gin ((_jsonb -> ''_id'')) WITH (fastupdate = off)',
+		idx, sch, rel);
+	-- An index made before fastupdate was turned off: turn it off and
+	-- move what its pending list holds into the index.
+	IF NOT EXISTS (SELECT 1 FROM pg_class c WHERE c.relname = idx
+			AND c.relnamespace = sch::regnamespace AND 'fastupdate=off' = ANY (c.reloptions)) THEN
+		EXECUTE format('ALTER INDEX %I.%I SET (fastupdate = off)', sch, idx);
+		PERFORM gin_clean_pending_list(format('%I.%I', sch, idx)::regclass);
 	END IF;
 END
 $fn$`,

@@ -39,6 +39,11 @@ import (
 // database FerretDB stores its data in.
 const envPostgreSQLURL = "SAGAFLOW_FERRETDB_POSTGRESQL_URL"
 
+// envDebugAddr names the variable holding -debug-addr's default, so that
+// `SAGAFLOW_FERRETDB_DEBUG_ADDR=127.0.0.1:6061 make up` (which starts this
+// runner with the launcher's environment) serves the profiles.
+const envDebugAddr = "SAGAFLOW_FERRETDB_DEBUG_ADDR"
+
 func main() {
 	if err := run(); err != nil {
 		fmt.Fprintln(os.Stderr, "sagaflow-ferretdb:", err)
@@ -52,7 +57,11 @@ func run() error {
 		", which keeps the password out of the command line)")
 	logLevel := flag.String("log-level", "error", "log level: debug, info, warn (logs every failed command) or error")
 	stopGrace := flag.Duration("stop-grace", time.Second, "how long connected clients have to finish after SIGTERM or SIGINT")
+	debugAddr := flag.String("debug-addr", os.Getenv(envDebugAddr), "loopback TCP address to serve Go's profiles on (/debug/pprof/), to see where FerretDB spends its time (default: $"+envDebugAddr+"; empty: none)")
 	flag.Parse()
+	if _, err := serveProfiles(*debugAddr); err != nil {
+		return err
+	}
 
 	pgURL, err := postgreSQLURL(*pgFlag, os.Getenv(envPostgreSQLURL))
 	if err != nil {
