@@ -36,7 +36,7 @@ type scaleFlags struct {
 func scaleCommand(getenv func(string) string) *cobra.Command {
 	o := bench.ScaleOptions{
 		OpsOrders: 400, Concurrency: 32, Mode: bench.ModeSagaflowLocal,
-		Warmup: 2 * time.Second, Duration: 30 * time.Second, OrderTimeout: time.Minute,
+		Warmup: 2 * time.Second, Duration: time.Minute, OrderTimeout: time.Minute,
 		EagerStart: true, Worker: bench.WorkerTuning{Concurrency: 64}, PGMaxConns: 20,
 	}
 	f := scaleFlags{sizes: "0,1000,100000,1000000", cancelled: 10, stackUp: true}
