@@ -72,12 +72,15 @@ type VerifyFigures struct {
 // ScaleStep is the figures at one size of the stores.
 type ScaleStep struct {
 	Orders int `json:"orders"`
-	// FillSeconds is how long the prefill from the previous size took.
-	FillSeconds Seconds        `json:"fill_s"`
-	Ops         []OpLatency    `json:"ops"`
-	Throughput  Cell           `json:"throughput"`
-	Latency     Cell           `json:"latency"`
-	Verify      *VerifyFigures `json:"verify,omitempty"`
+	// FillSeconds is how long the prefill from the previous size took,
+	// SettleSeconds how long vacuuming and analyzing the stores then took
+	// (cellStores.settle).
+	FillSeconds   Seconds        `json:"fill_s"`
+	SettleSeconds Seconds        `json:"settle_s,omitempty"`
+	Ops           []OpLatency    `json:"ops"`
+	Throughput    Cell           `json:"throughput"`
+	Latency       Cell           `json:"latency"`
+	Verify        *VerifyFigures `json:"verify,omitempty"`
 }
 
 // ScaleReport is the outcome of a scale run.
@@ -154,6 +157,12 @@ func RunScale(ctx context.Context, o ScaleOptions, deps Deps) (*ScaleReport, err
 			}
 			step.FillSeconds = Seconds(time.Since(start).Seconds())
 			have = size
+			start = time.Now()
+			if err := st.settle(ctx); err != nil {
+				return rep, fmt.Errorf("%d orders: %w", size, err)
+			}
+			step.SettleSeconds = Seconds(time.Since(start).Seconds())
+			progress("%d orders: vacuumed and analyzed in %.0f s", size, step.SettleSeconds)
 		}
 		label := fmt.Sprintf("s%d", i)
 		if step.Ops, err = timeStoreOps(ctx, st, cat, "o"+compactID(o.RunID)+label, o.OpsOrders); err != nil {

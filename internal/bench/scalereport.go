@@ -25,6 +25,9 @@ func WriteScaleMarkdown(w io.Writer, rep *ScaleReport) {
 		if s.FillSeconds > 0 {
 			fill = fmt.Sprintf("%.0f s", s.FillSeconds)
 		}
+		if s.SettleSeconds > 0 {
+			fill += fmt.Sprintf(" + %.0f s vacuum", s.SettleSeconds)
+		}
 		if v := s.Verify; v != nil {
 			verify = fmt.Sprintf("%.1f s, %.0f MB, %d breaches", v.Seconds, v.MaxRSSMB, v.Breaches)
 		}
