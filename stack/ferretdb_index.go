@@ -30,8 +30,9 @@ import (
 //     to gin_pending_list_limit (4 MB) that every lookup read through until
 //     a vacuum merged it: after a bulk load of 100,000 orders, finds and
 //     updates by _id took 5.5-7.8 ms instead of 1.3-3.2 (make scale), and
-//     PostgreSQL's own find 6.8 ms instead of 0.14 (EXPLAIN ANALYZE). Without it,
-//     an insert puts its one key in the tree, as a btree insert does.
+//     PostgreSQL's own find 6.8 ms instead of 0.14 (EXPLAIN ANALYZE).
+//     Without it, an insert puts its one key in the tree, as a btree
+//     insert does.
 //
 // Everything here is idempotent and runs at each `make up` that starts
 // PostgreSQL or FerretDB.

@@ -1,11 +1,11 @@
 package bench
 
 import (
-	"context"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/sagaflow/sagaflow/config"
 	"github.com/sagaflow/sagaflow/internal/testenv"
@@ -38,9 +38,7 @@ func TestSettleVacuumsEveryTable(t *testing.T) {
 	if err := st.settle(ctx); err != nil {
 		t.Fatal(err)
 	}
-	for db, pool := range map[string]interface {
-		Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
-	}{"inventory": st.inventoryPool, "payments": st.paymentsPool} {
+	for db, pool := range map[string]*pgxpool.Pool{"inventory": st.inventoryPool, "payments": st.paymentsPool} {
 		var tables, unsettled []string
 		deadline := time.Now().Add(5 * time.Second) // statistics reach the view within a second
 		for {
