@@ -23,6 +23,7 @@ const (
 	EnvTemporalUIURL     = "TEMPORAL_UI_URL"
 	EnvInventoryURL      = "INVENTORY_DATABASE_URL"
 	EnvPaymentsURL       = "PAYMENTS_DATABASE_URL"
+	EnvReportingURL      = "REPORTING_DATABASE_URL" // the reporting database: the read store
 	EnvMongoURI          = "MONGO_URI"
 	// Connection security for Temporal (see internal/temporalclient):
 	// TEMPORAL_TLS forces TLS on ("true") or off ("false"); unset, TLS is on
@@ -51,6 +52,7 @@ type Config struct {
 	TemporalUIURL     string
 	InventoryURL      string
 	PaymentsURL       string
+	ReportingURL      string // the reporting database (the read store)
 	MongoURI          string
 	// TemporalTLS is "true", "false" or "" (TLS when any TLS setting or an
 	// API key is given).
@@ -90,7 +92,7 @@ func Load(getenv func(string) string) (Config, error) {
 		}
 	}
 	for _, k := range []string{EnvTemporalAddress, EnvTemporalNamespace, EnvTemporalUIURL,
-		EnvInventoryURL, EnvPaymentsURL, EnvMongoURI, EnvTemporalTLS, EnvTemporalTLSCA, EnvTemporalTLSCert,
+		EnvInventoryURL, EnvPaymentsURL, EnvReportingURL, EnvMongoURI, EnvTemporalTLS, EnvTemporalTLSCA, EnvTemporalTLSCert,
 		EnvTemporalTLSKey, EnvTemporalTLSServerName, EnvTemporalAPIKey} {
 		if v := getenv(k); v != "" {
 			values[k] = v
@@ -103,6 +105,7 @@ func Load(getenv func(string) string) (Config, error) {
 		TemporalUIURL:     values[EnvTemporalUIURL],
 		InventoryURL:      values[EnvInventoryURL],
 		PaymentsURL:       values[EnvPaymentsURL],
+		ReportingURL:      values[EnvReportingURL],
 		MongoURI:          values[EnvMongoURI],
 		Source:            source,
 
@@ -126,9 +129,10 @@ func (c Config) String() string {
 	if c.TemporalAPIKey != "" {
 		apiKey = "(set)"
 	}
-	return fmt.Sprintf("{TemporalAddress:%s TemporalNamespace:%s TemporalUIURL:%s InventoryURL:%s PaymentsURL:%s MongoURI:%s "+
+	return fmt.Sprintf("{TemporalAddress:%s TemporalNamespace:%s TemporalUIURL:%s InventoryURL:%s PaymentsURL:%s ReportingURL:%s MongoURI:%s "+
 		"TemporalTLS:%s TemporalTLSCA:%s TemporalTLSCert:%s TemporalTLSKey:%s TemporalTLSServerName:%s TemporalAPIKey:%s}",
-		c.TemporalAddress, c.TemporalNamespace, c.TemporalUIURL, redactURL(c.InventoryURL), redactURL(c.PaymentsURL), redactURL(c.MongoURI),
+		c.TemporalAddress, c.TemporalNamespace, c.TemporalUIURL, redactURL(c.InventoryURL), redactURL(c.PaymentsURL), redactURL(c.ReportingURL),
+		redactURL(c.MongoURI),
 		c.TemporalTLS, c.TemporalTLSCA, c.TemporalTLSCert, c.TemporalTLSKey, c.TemporalTLSServerName, apiKey)
 }
 
@@ -172,6 +176,8 @@ func (c Config) value(key string) string {
 		return c.InventoryURL
 	case EnvPaymentsURL:
 		return c.PaymentsURL
+	case EnvReportingURL:
+		return c.ReportingURL
 	case EnvMongoURI:
 		return c.MongoURI
 	case EnvTemporalTLS:

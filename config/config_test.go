@@ -29,9 +29,54 @@ func TestEnvironmentWinsOverStackFile(t *testing.T) {
 	if c.Source[config.EnvMongoURI] != "env" || !strings.HasSuffix(c.Source[config.EnvTemporalAddress], config.StackFileName) {
 		t.Fatalf("sources: %v", c.Source)
 	}
-	err = c.Require(config.EnvTemporalAddress, config.EnvInventoryURL, config.EnvPaymentsURL)
-	if err == nil || !strings.Contains(err.Error(), "INVENTORY_DATABASE_URL, PAYMENTS_DATABASE_URL not set") || !strings.Contains(err.Error(), "make up") {
+	err = c.Require(config.EnvTemporalAddress, config.EnvInventoryURL, config.EnvPaymentsURL, config.EnvReportingURL)
+	if err == nil || !strings.Contains(err.Error(), "INVENTORY_DATABASE_URL, PAYMENTS_DATABASE_URL, REPORTING_DATABASE_URL not set") || !strings.Contains(err.Error(), "make up") {
 		t.Fatalf("Require: %v", err)
+	}
+}
+
+// The reporting database's URL is read like the services' ones: from the
+// stack file, unless the environment sets it.
+func TestReportingURL(t *testing.T) {
+	dir := t.TempDir()
+	fromFile := "postgres://reporting:file-pw@127.0.0.1:5432/reporting?sslmode=disable"
+	err := config.WriteStackFile(filepath.Join(dir, config.StackFileName), map[string]string{
+		config.EnvInventoryURL: "postgres://inventory:i@127.0.0.1:5432/inventory?sslmode=disable",
+		config.EnvReportingURL: fromFile,
+	}, []string{config.EnvInventoryURL, config.EnvReportingURL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{config.EnvDataDir: dir}
+	c, err := config.Load(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.ReportingURL != fromFile || !strings.HasSuffix(c.Source[config.EnvReportingURL], config.StackFileName) {
+		t.Errorf("from the stack file: ReportingURL %q, source %q", c.ReportingURL, c.Source[config.EnvReportingURL])
+	}
+	if err := c.Require(config.EnvInventoryURL, config.EnvReportingURL); err != nil {
+		t.Errorf("Require: %v", err)
+	}
+
+	fromEnv := "postgres://reporting:env-secret-456@db.example:5432/reporting"
+	env[config.EnvReportingURL] = fromEnv
+	if c, err = config.Load(func(k string) string { return env[k] }); err != nil {
+		t.Fatal(err)
+	}
+	if c.ReportingURL != fromEnv || c.Source[config.EnvReportingURL] != "env" {
+		t.Errorf("from the environment: ReportingURL %q, source %q", c.ReportingURL, c.Source[config.EnvReportingURL])
+	}
+	printed := fmt.Sprintf("%v %+v %s", c, c, c)
+	if strings.Contains(printed, "env-secret-456") {
+		t.Errorf("printed config holds the reporting password: %s", printed)
+	}
+	if !strings.Contains(printed, "ReportingURL:postgres://reporting:xxxxx@db.example:5432/reporting") {
+		t.Errorf("printed config lacks the redacted reporting URL: %s", printed)
+	}
+
+	if err := (config.Config{}).Require(config.EnvReportingURL); err == nil || !strings.Contains(err.Error(), "REPORTING_DATABASE_URL not set") {
+		t.Errorf("Require on an empty config: %v", err)
 	}
 }
 

@@ -175,8 +175,9 @@ func TestComposeMongoReplicaSet(t *testing.T) {
 }
 
 // TestComposeDatabaseRoles checks that the worker and the starter log in to
-// PostgreSQL as the roles the init script creates, with the passwords the
-// PostgreSQL service hands that script.
+// PostgreSQL (the services' databases and the reporting database) as the
+// roles the init script creates, with the passwords the PostgreSQL service
+// hands that script.
 func TestComposeDatabaseRoles(t *testing.T) {
 	p := deploycheck.Compose(t, root)
 	script, err := os.ReadFile(filepath.Join(root, "deploy", "postgres", "init-databases.sh"))
@@ -189,7 +190,7 @@ func TestComposeDatabaseRoles(t *testing.T) {
 			t.Fatal(err)
 		}
 		env := deploycheck.Environment(s)
-		for _, key := range []string{config.EnvInventoryURL, config.EnvPaymentsURL} {
+		for _, key := range []string{config.EnvInventoryURL, config.EnvPaymentsURL, config.EnvReportingURL} {
 			u, err := url.Parse(env[key])
 			if err != nil {
 				t.Fatalf("%s: %s: %v", client, key, err)

@@ -129,12 +129,13 @@ func (c *pgCluster) url(role, password, db string) string {
 // TestPostgresInitScript runs deploy/postgres/init-databases.sh as the
 // postgres image runs it at the first start (executed, with the image's
 // variables, as the superuser over the unix socket) on a throwaway cluster,
-// then checks what the worker relies on: each service's role logs in to its
-// own database over TCP with its password and can migrate the service's
-// schema there, and can connect to no other database.
+// then checks what the worker relies on: each service's role (and the
+// reporting role, of the read store) logs in to its own database over TCP
+// with its password and can migrate the service's schema there (create
+// tables, for reporting), and can connect to no other database.
 func TestPostgresInitScript(t *testing.T) {
 	c := startCluster(t)
-	passwords := map[string]string{"inventory": "inv-Pw-1", "payments": "pay-Pw-2"}
+	passwords := map[string]string{"inventory": "inv-Pw-1", "payments": "pay-Pw-2", "reporting": "rep-Pw-3"}
 	script, err := filepath.Abs(filepath.Join("postgres", "init-databases.sh"))
 	if err != nil {
 		t.Fatal(err)
@@ -149,6 +150,7 @@ func TestPostgresInitScript(t *testing.T) {
 		"PGPORT=" + strconv.Itoa(c.port),
 		"INVENTORY_DB_PASSWORD=" + passwords["inventory"],
 		"PAYMENTS_DB_PASSWORD=" + passwords["payments"],
+		"REPORTING_DB_PASSWORD=" + passwords["reporting"],
 	}
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("init-databases.sh: %v\n%s", err, out)
@@ -157,7 +159,7 @@ func TestPostgresInitScript(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	for role, password := range passwords {
-		for _, db := range []string{"inventory", "payments", "postgres", "template1"} {
+		for _, db := range []string{"inventory", "payments", "reporting", "postgres", "template1"} {
 			conn, err := pgx.Connect(ctx, c.url(role, password, db))
 			if db == role {
 				if err != nil {
@@ -181,10 +183,15 @@ func TestPostgresInitScript(t *testing.T) {
 		}
 	}
 
-	// The services migrate their schemas at start, as these roles.
+	// The services migrate their schemas at start, as these roles; the
+	// read store makes its tables in the reporting database as its role.
 	for role, migrate := range map[string]func(context.Context, *pgxpool.Pool) error{
 		"inventory": func(ctx context.Context, p *pgxpool.Pool) error { return inventory.New(p).Migrate(ctx) },
 		"payments":  func(ctx context.Context, p *pgxpool.Pool) error { return payments.New(p).Migrate(ctx) },
+		"reporting": func(ctx context.Context, p *pgxpool.Pool) error {
+			_, err := p.Exec(ctx, "CREATE TABLE IF NOT EXISTS init_script_check (id bigint PRIMARY KEY); DROP TABLE init_script_check")
+			return err
+		},
 	} {
 		pool, err := pgxpool.New(ctx, c.url(role, passwords[role], role))
 		if err != nil {

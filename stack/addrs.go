@@ -10,14 +10,44 @@ import (
 // stackAddrs are the addresses the stack file publishes.
 type stackAddrs struct {
 	temporal, namespace, temporalUI string
-	inventory, payments             string
+	inventory, payments, reporting  string
 	mongo                           string
 }
 
 // stackFileOrder is the order of the keys in the stack file.
 func stackFileOrder() []string {
 	return []string{config.EnvTemporalAddress, config.EnvTemporalNamespace, config.EnvTemporalUIURL,
-		config.EnvInventoryURL, config.EnvPaymentsURL, config.EnvMongoURI}
+		config.EnvInventoryURL, config.EnvPaymentsURL, config.EnvReportingURL, config.EnvMongoURI}
+}
+
+// stackFileRequired are the keys every stack file of this version holds
+// (the Web UI's is left out: an existing Temporal may have none); up
+// rewrites a stack file without one of them, such as one an earlier
+// version wrote before the reporting database existed.
+func stackFileRequired() []string {
+	var keys []string
+	for _, k := range stackFileOrder() {
+		if k != config.EnvTemporalUIURL {
+			keys = append(keys, k)
+		}
+	}
+	return keys
+}
+
+// stackFileMissing returns the keys of stackFileRequired that the stack
+// file at path lacks (all of them when it does not read).
+func stackFileMissing(path string) []string {
+	values, err := config.ReadStackFile(path)
+	if err != nil {
+		return stackFileRequired()
+	}
+	var missing []string
+	for _, k := range stackFileRequired() {
+		if values[k] == "" {
+			missing = append(missing, k)
+		}
+	}
+	return missing
 }
 
 func (a stackAddrs) values() map[string]string {
@@ -26,6 +56,7 @@ func (a stackAddrs) values() map[string]string {
 		config.EnvTemporalNamespace: a.namespace,
 		config.EnvInventoryURL:      a.inventory,
 		config.EnvPaymentsURL:       a.payments,
+		config.EnvReportingURL:      a.reporting,
 		config.EnvMongoURI:          a.mongo,
 	}
 	if a.temporalUI != "" {
@@ -44,9 +75,9 @@ func (la launcher) addrs(tPort, tUIPort, fPort int, pgURLMap map[string]string) 
 		a.temporal, a.temporalUI = temporalAddress(tPort), temporalUIURL(tUIPort)
 	}
 	if s.externalPostgres() {
-		a.inventory, a.payments = s.extInventoryURL, s.extPaymentsURL
+		a.inventory, a.payments, a.reporting = s.extInventoryURL, s.extPaymentsURL, s.extReportingURL
 	} else {
-		a.inventory, a.payments = pgURLMap["inventory"], pgURLMap["payments"]
+		a.inventory, a.payments, a.reporting = pgURLMap["inventory"], pgURLMap["payments"], pgURLMap[pgReporting]
 	}
 	if s.extMongoURI != "" {
 		a.mongo = s.extMongoURI
@@ -84,6 +115,7 @@ func (la launcher) printAddrs(a stackAddrs) {
 	}
 	fmt.Fprintf(w, "  PostgreSQL          %s\n", redact(a.inventory))
 	fmt.Fprintf(w, "                      %s\n", redact(a.payments))
+	fmt.Fprintf(w, "                      %s\n", redact(a.reporting))
 	fmt.Fprintf(w, "  MongoDB (FerretDB)  %s\n", redact(a.mongo))
 	fmt.Fprintf(w, "  full URLs (with passwords) in %s\n", la.s.stackFile())
 }

@@ -121,7 +121,7 @@ func TestErrSQLiteNotMigratedIsOneLineWithTheFix(t *testing.T) {
 // With the services' PostgreSQL replaced, our FerretDB needs a database of
 // its own, named by a variable; with MONGO_URI it is not started at all.
 func TestCheckFerretDBBackendWithExistingPostgres(t *testing.T) {
-	s := settings{extInventoryURL: "postgres://a", extPaymentsURL: "postgres://b"}
+	s := settings{extInventoryURL: "postgres://a", extPaymentsURL: "postgres://b", extReportingURL: "postgres://r"}
 	r := &upRun{launcher: launcher{s: s}}
 	r.toStart.ferret = true
 	err := r.checkFerretDBBackend()

@@ -16,10 +16,15 @@
 // then restarts just that server, on the port the stack file publishes.
 // `worker` builds ./worker into .tools/bin and runs it in the background
 // like the servers, so that the sagas the starter runs have a worker.
-// TEMPORAL_ADDRESS, INVENTORY_DATABASE_URL with PAYMENTS_DATABASE_URL, and
-// MONGO_URI each replace a local server by an existing one
-// (SAGAFLOW_FERRETDB_POSTGRESQL_URL gives our FerretDB an existing database);
+// TEMPORAL_ADDRESS, INVENTORY_DATABASE_URL with PAYMENTS_DATABASE_URL and
+// REPORTING_DATABASE_URL (the three together), and MONGO_URI each replace a
+// local server by an existing one (SAGAFLOW_FERRETDB_POSTGRESQL_URL gives
+// our FerretDB an existing database);
 // SAGAFLOW_{TEMPORAL,TEMPORAL_UI,POSTGRES,MONGO}_PORT move a local server.
+// REPORTING_DATABASE_URL is the PostgreSQL URL of the reporting database (the
+// read store): the local cluster has it beside inventory, payments and
+// ferretdb, each database owned by a login role of its name that may connect
+// to nothing else.
 package main
 
 import (

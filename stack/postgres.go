@@ -48,13 +48,17 @@ const (
 // pgFerretDB is the database (and role) of the cluster that FerretDB owns.
 const pgFerretDB = "ferretdb"
 
-// pgServices are the databases of the services, which the stack file
-// publishes.
-func pgServices() []string { return []string{"inventory", "payments"} }
+// pgReporting is the reporting database (and role): the read store, apart
+// from the services' write stores.
+const pgReporting = "reporting"
+
+// pgServices are the databases the stack file publishes: the services'
+// (inventory, payments) and the reporting database.
+func pgServices() []string { return []string{"inventory", "payments", pgReporting} }
 
 // pgDatabases are the databases of the local cluster, each owned by a login
 // role of the same name that may connect to it and to nothing else: one per
-// service, and FerretDB's.
+// service, the reporting database, and FerretDB's.
 func pgDatabases() []string { return append(pgServices(), pgFerretDB) }
 
 // pgUser is the system user the PostgreSQL tools run as (nil: ourselves).
@@ -451,6 +455,16 @@ func (l pgLayout) adminConnect(ctx context.Context, port int, db string) (*pgx.C
 // to it, and that FerretDB's lookups by _id use an index. It is idempotent: a cluster made by an earlier version gets the
 // roles and databases it lacks, and keeps its data.
 func (l pgLayout) setup(ctx context.Context, port int, passwords map[string]string) error {
+	if err := l.setupDatabases(ctx, port, passwords); err != nil {
+		return err
+	}
+	return l.setupFerretDBIndexes(ctx, port)
+}
+
+// setupDatabases is the part of setup that makes the roles and databases
+// and checks their isolation; it leaves FerretDB's indexes alone, so it may
+// run while FerretDB does.
+func (l pgLayout) setupDatabases(ctx context.Context, port int, passwords map[string]string) error {
 	conn, err := l.adminConnect(ctx, port, "postgres")
 	if err != nil {
 		return err
@@ -494,10 +508,31 @@ func (l pgLayout) setup(ctx context.Context, port int, passwords map[string]stri
 			return fmt.Errorf("database %s privileges: %w", db, err)
 		}
 	}
-	if err := checkIsolation(ctx, conn); err != nil {
-		return err
+	return checkIsolation(ctx, conn)
+}
+
+// missingDatabases returns, in pgDatabases order, the databases of
+// pgDatabases that the running cluster lacks, or whose role it lacks: what
+// a cluster made by an earlier version is without (the reporting database)
+// until setup runs.
+func (l pgLayout) missingDatabases(ctx context.Context, port int) ([]string, error) {
+	conn, err := l.adminConnect(ctx, port, "postgres")
+	if err != nil {
+		return nil, err
 	}
-	return l.setupFerretDBIndexes(ctx, port)
+	defer conn.Close(context.Background())
+	rows, err := conn.Query(ctx, `SELECT n FROM unnest($1::text[]) WITH ORDINALITY AS w(n, i)
+		WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = n)
+			OR NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = n)
+		ORDER BY i`, pgDatabases())
+	if err != nil {
+		return nil, fmt.Errorf("look up the databases: %w", err)
+	}
+	missing, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("look up the databases: %w", err)
+	}
+	return missing, nil
 }
 
 // connectPrivilege says whether role may connect to db.

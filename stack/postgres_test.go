@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/sagaflow/sagaflow/config"
 )
 
 func TestPGFallbackBaseIsStableAndShort(t *testing.T) {
@@ -69,6 +71,11 @@ func TestPGMajorPicksNewest(t *testing.T) {
 
 func TestIsolationProblems(t *testing.T) {
 	roles := pgDatabases()
+	for _, want := range []string{"inventory", "payments", pgReporting, pgFerretDB} {
+		if !slices.Contains(roles, want) {
+			t.Errorf("the cluster's databases %v lack %s", roles, want)
+		}
+	}
 	var privs []connectPrivilege
 	for _, r := range roles {
 		for _, db := range append([]string{"postgres", "template1"}, roles...) {
@@ -82,6 +89,20 @@ func TestIsolationProblems(t *testing.T) {
 	if bad := isolationProblems(leaky, roles); len(bad) != 1 || !strings.Contains(bad[0], "inventory on ferretdb") {
 		t.Errorf("inventory reaches ferretdb: got %v", bad)
 	}
+	// The read store reaches no write store.
+	leaky = append(slices.Clone(privs), connectPrivilege{role: pgReporting, db: "payments", can: true})
+	if bad := isolationProblems(leaky, roles); len(bad) != 1 || !strings.Contains(bad[0], "reporting on payments") {
+		t.Errorf("reporting reaches payments: got %v", bad)
+	}
+	var noReporting []connectPrivilege
+	for _, p := range privs {
+		if p.db != pgReporting {
+			noReporting = append(noReporting, p)
+		}
+	}
+	if bad := isolationProblems(noReporting, roles); len(bad) != 1 || !strings.Contains(bad[0], "no database reporting") {
+		t.Errorf("no reporting database: got %v", bad)
+	}
 	var noFerret []connectPrivilege
 	for _, p := range privs {
 		if p.db != pgFerretDB {
@@ -93,9 +114,10 @@ func TestIsolationProblems(t *testing.T) {
 	}
 }
 
-// A cluster made before FerretDB moved to PostgreSQL has a passwords file
-// without FerretDB's role: it gains one and keeps the others.
-func TestLoadOrCreatePasswordsAddsFerretDB(t *testing.T) {
+// A cluster made before FerretDB moved to PostgreSQL, or before the
+// reporting database existed, has a passwords file without FerretDB's role
+// or the reporting role: it gains them and keeps the others.
+func TestLoadOrCreatePasswordsAddsNewRoles(t *testing.T) {
 	l := pgLayout{clusterDir: t.TempDir()}
 	path := filepath.Join(l.clusterDir, pgPasswordFile)
 	if err := os.WriteFile(path, []byte("inventory=aaa\npayments=bbb\n"), 0o600); err != nil {
@@ -105,7 +127,7 @@ func TestLoadOrCreatePasswordsAddsFerretDB(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if pw["inventory"] != "aaa" || pw["payments"] != "bbb" || len(pw[pgFerretDB]) != 36 {
+	if pw["inventory"] != "aaa" || pw["payments"] != "bbb" || len(pw[pgFerretDB]) != 36 || len(pw[pgReporting]) != 36 {
 		t.Errorf("got %v", pw)
 	}
 	again, err := l.loadOrCreatePasswords()
@@ -117,17 +139,22 @@ func TestLoadOrCreatePasswordsAddsFerretDB(t *testing.T) {
 	}
 }
 
-// The stack file publishes the services' URLs, not FerretDB's.
+// The stack file publishes the services' URLs and the reporting
+// database's, not FerretDB's.
 func TestStackFileLeavesOutFerretDBsURL(t *testing.T) {
-	urls := pgURLs(5432, map[string]string{"inventory": "i", "payments": "p", pgFerretDB: "f"})
+	urls := pgURLs(5432, map[string]string{"inventory": "i", "payments": "p", pgReporting: "r", pgFerretDB: "f"})
 	if !strings.Contains(urls[pgFerretDB], "ferretdb:f@127.0.0.1:5432/ferretdb") {
 		t.Errorf("ferretdb URL %q", urls[pgFerretDB])
 	}
 	a := launcher{s: settings{namespace: "default"}}.addrs(7233, 8233, 27017, urls)
-	for k, v := range a.values() {
+	values := a.values()
+	for k, v := range values {
 		if strings.Contains(v, "ferretdb:") {
 			t.Errorf("%s publishes FerretDB's password: %s", k, v)
 		}
+	}
+	if got := values[config.EnvReportingURL]; got != "postgres://reporting:r@127.0.0.1:5432/reporting?sslmode=disable" {
+		t.Errorf("%s = %q", config.EnvReportingURL, got)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/sagaflow/sagaflow/config"
 )
@@ -25,15 +26,21 @@ type settings struct {
 	extTemporalUIURL   string
 	extInventoryURL    string
 	extPaymentsURL     string
+	extReportingURL    string
 	extMongoURI        string
 	// extFerretDBPostgresURL is an existing PostgreSQL database for our
 	// FerretDB instead of the ferretdb database of our cluster
 	// (SAGAFLOW_FERRETDB_POSTGRESQL_URL).
 	extFerretDBPostgresURL string
 
-	// pgPartial names the one PostgreSQL URL variable set without the other
-	// (ours is started for both; the variable still wins for its service).
+	// pgPartial names the PostgreSQL URL variables set without both of
+	// INVENTORY_DATABASE_URL and PAYMENTS_DATABASE_URL (ours is started for
+	// every database; a variable still wins for its database).
 	pgPartial string
+	// pgMissing names the PostgreSQL URL variable that is not set although
+	// the others replace our cluster (REPORTING_DATABASE_URL): up and status
+	// refuse to run without it (see checkPostgresVars).
+	pgMissing string
 
 	root bool // running as uid 0: PostgreSQL tools run as the postgres user
 }
@@ -71,22 +78,49 @@ func loadSettings(getenv func(string) string) (settings, error) {
 	if s.namespace == "" {
 		s.namespace = "default"
 	}
-	// PostgreSQL is replaced only when both services have a server: one
-	// cluster of ours serves both or neither.
-	inv, pay := getenv(config.EnvInventoryURL), getenv(config.EnvPaymentsURL)
-	switch {
-	case inv != "" && pay != "":
-		s.extInventoryURL, s.extPaymentsURL = inv, pay
-	case inv != "":
-		s.pgPartial = config.EnvInventoryURL
-	case pay != "":
-		s.pgPartial = config.EnvPaymentsURL
+	// PostgreSQL is replaced only when both services have a server, and
+	// then the reporting database must have one too: one cluster of ours
+	// serves every database or none.
+	inv, pay, rep := getenv(config.EnvInventoryURL), getenv(config.EnvPaymentsURL), getenv(config.EnvReportingURL)
+	if inv != "" && pay != "" {
+		s.extInventoryURL, s.extPaymentsURL, s.extReportingURL = inv, pay, rep
+		if rep == "" {
+			s.pgMissing = config.EnvReportingURL
+		}
+	} else {
+		var set []string
+		for _, v := range []struct{ key, value string }{
+			{config.EnvInventoryURL, inv}, {config.EnvPaymentsURL, pay}, {config.EnvReportingURL, rep},
+		} {
+			if v.value != "" {
+				set = append(set, v.key)
+			}
+		}
+		s.pgPartial = strings.Join(set, " and ")
 	}
 	return s, nil
 }
 
 // externalPostgres reports whether existing PostgreSQL servers replace ours.
 func (s settings) externalPostgres() bool { return s.extInventoryURL != "" }
+
+// pgExternalVars names the variables by which existing PostgreSQL servers
+// replace our cluster.
+func pgExternalVars() string {
+	return config.EnvInventoryURL + ", " + config.EnvPaymentsURL + " and " + config.EnvReportingURL
+}
+
+// checkPostgresVars refuses existing PostgreSQL servers for the services
+// without one for the reporting database: our cluster serves all of them or
+// none.
+func (s settings) checkPostgresVars() error {
+	if s.pgMissing == "" {
+		return nil
+	}
+	return fmt.Errorf("%s is not set: %s and %s replace the local PostgreSQL cluster, so the reporting database (the read store) "+
+		"must be an existing server too; set %s to its URL, or unset %s and %s to use the local cluster",
+		s.pgMissing, config.EnvInventoryURL, config.EnvPaymentsURL, s.pgMissing, config.EnvInventoryURL, config.EnvPaymentsURL)
+}
 
 func (s settings) toolsBin() string  { return filepath.Join(s.repoRoot, ".tools", "bin") }
 func (s settings) logsDir() string   { return filepath.Join(s.dataDir, "logs") }

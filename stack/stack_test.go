@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -14,6 +15,7 @@ func TestStackFileHasEveryKeyInOrder(t *testing.T) {
 		temporal: "127.0.0.1:7233", namespace: "default", temporalUI: "http://127.0.0.1:8233",
 		inventory: "postgres://inventory:p@127.0.0.1:5432/inventory?sslmode=disable",
 		payments:  "postgres://payments:p@127.0.0.1:5432/payments?sslmode=disable",
+		reporting: "postgres://reporting:p@127.0.0.1:5432/reporting?sslmode=disable",
 		mongo:     "mongodb://127.0.0.1:27017/",
 	}
 	path := filepath.Join(t.TempDir(), "stack.env")
@@ -31,6 +33,38 @@ func TestStackFileHasEveryKeyInOrder(t *testing.T) {
 	}
 	if fi, _ := os.Stat(path); fi.Mode().Perm() != 0o600 {
 		t.Errorf("mode %v, want 0600", fi.Mode().Perm())
+	}
+	if missing := stackFileMissing(path); len(missing) != 0 {
+		t.Errorf("a complete stack file lacks %v", missing)
+	}
+	if !slices.Contains(stackFileOrder(), config.EnvReportingURL) || got[config.EnvReportingURL] != a.reporting {
+		t.Errorf("%s: got %q, want %q", config.EnvReportingURL, got[config.EnvReportingURL], a.reporting)
+	}
+}
+
+// A stack file an earlier version wrote, before the reporting database
+// existed, lacks its URL: up does not take the stack for up to date, and
+// completes it. Without a Web UI (an existing Temporal) nothing is missing.
+func TestStackFileMissingReportingURL(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "stack.env")
+	old := "TEMPORAL_ADDRESS=127.0.0.1:7233\nTEMPORAL_NAMESPACE=default\nTEMPORAL_UI_URL=http://127.0.0.1:8233\n" +
+		"INVENTORY_DATABASE_URL=postgres://i\nPAYMENTS_DATABASE_URL=postgres://p\nMONGO_URI=mongodb://m/\n"
+	if err := os.WriteFile(path, []byte(old), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if got := stackFileMissing(path); !slices.Equal(got, []string{config.EnvReportingURL}) {
+		t.Errorf("stack file of an earlier version: missing %v, want [%s]", got, config.EnvReportingURL)
+	}
+	noUI := strings.Replace(old, "TEMPORAL_UI_URL=http://127.0.0.1:8233\n", "", 1) + "REPORTING_DATABASE_URL=postgres://r\n"
+	if err := os.WriteFile(path, []byte(noUI), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if got := stackFileMissing(path); len(got) != 0 {
+		t.Errorf("stack file without a Web UI: missing %v", got)
+	}
+	if got := stackFileMissing(filepath.Join(dir, "none")); !slices.Equal(got, stackFileRequired()) {
+		t.Errorf("no stack file: missing %v", got)
 	}
 }
 
@@ -73,10 +107,42 @@ func TestLoadSettingsExternalServers(t *testing.T) {
 	if s.namespace != "default" {
 		t.Errorf("namespace %q", s.namespace)
 	}
+	if err := s.checkPostgresVars(); err != nil {
+		t.Errorf("partial PostgreSQL: %v", err)
+	}
+	// The services' URLs replace our cluster: the reporting database's
+	// must be given too, and up and status say so.
 	env[config.EnvPaymentsURL] = "postgres://b"
 	s, _ = loadSettings(func(k string) string { return env[k] })
 	if !s.externalPostgres() {
 		t.Error("both URLs set: want no local PostgreSQL")
+	}
+	err = s.checkPostgresVars()
+	if err == nil || !strings.HasPrefix(err.Error(), config.EnvReportingURL+" is not set") {
+		t.Errorf("without %s: got %v", config.EnvReportingURL, err)
+	}
+	var out strings.Builder
+	if err := (launcher{s: s, out: &out}).up(t.Context()); err == nil || !strings.Contains(err.Error(), config.EnvReportingURL) {
+		t.Errorf("up without %s: got %v", config.EnvReportingURL, err)
+	}
+	if err := (launcher{s: s, out: &out}).status(t.Context()); err == nil || !strings.Contains(err.Error(), config.EnvReportingURL) {
+		t.Errorf("status without %s: got %v", config.EnvReportingURL, err)
+	}
+	env[config.EnvReportingURL] = "postgres://r"
+	s, _ = loadSettings(func(k string) string { return env[k] })
+	if err := s.checkPostgresVars(); err != nil || !s.externalPostgres() {
+		t.Errorf("three URLs set: external=%v, %v", s.externalPostgres(), err)
+	}
+	a := launcher{s: s}.addrs(7233, 8233, 27017, nil)
+	if a.inventory != "postgres://a" || a.payments != "postgres://b" || a.reporting != "postgres://r" {
+		t.Errorf("published addresses %+v: want the existing servers'", a)
+	}
+	// The reporting database's URL alone: ours still runs, for all.
+	delete(env, config.EnvInventoryURL)
+	delete(env, config.EnvPaymentsURL)
+	s, _ = loadSettings(func(k string) string { return env[k] })
+	if s.externalPostgres() || s.pgPartial != config.EnvReportingURL || s.checkPostgresVars() != nil {
+		t.Errorf("reporting URL alone: external=%v partial=%q", s.externalPostgres(), s.pgPartial)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -117,6 +118,8 @@ func (r *upRun) bringUpPostgres(ctx context.Context) error {
 		if err := pg.setup(ctx, r.pgPort, passwords); err != nil {
 			return fmt.Errorf("postgres setup: %w", err)
 		}
+	} else if err := r.completeRunningCluster(ctx, pg, passwords); err != nil {
+		return err
 	}
 	urls := pgURLs(r.pgPort, passwords)
 	r.pgURLMap = urls
@@ -128,6 +131,25 @@ func (r *upRun) bringUpPostgres(ctx context.Context) error {
 	}
 	if r.toStart.pg {
 		fmt.Fprintf(r.out, "PostgreSQL  up (pid %d), cluster %s\n", r.pgPID, pg.clusterDir)
+	}
+	return nil
+}
+
+// completeRunningCluster gives our cluster, running since an earlier up
+// (of an earlier version, perhaps), the roles and databases it lacks, such
+// as the reporting database, without restarting anything: FerretDB may run,
+// so its indexes are left alone.
+func (r *upRun) completeRunningCluster(ctx context.Context, pg pgLayout, passwords map[string]string) error {
+	missing, err := pg.missingDatabases(ctx, r.pgPort)
+	if err != nil {
+		return fmt.Errorf("postgres: %w", err)
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	fmt.Fprintf(r.out, "PostgreSQL  creating what the running cluster lacks: %s\n", strings.Join(missing, ", "))
+	if err := pg.setupDatabases(ctx, r.pgPort, passwords); err != nil {
+		return fmt.Errorf("postgres setup: %w", err)
 	}
 	return nil
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
+	"strings"
 )
 
 // status prints what runs and checks that it answers; errNotFullyUp when
@@ -11,6 +13,9 @@ import (
 // optional.
 func (la launcher) status(ctx context.Context) error {
 	s := la.s
+	if err := s.checkPostgresVars(); err != nil {
+		return err
+	}
 	r := &statusReport{out: la.out, ok: true}
 	la.statusTemporal(ctx, r)
 	if err := la.statusPostgres(ctx, r); err != nil {
@@ -96,8 +101,8 @@ func (la launcher) statusTemporal(ctx context.Context, r *statusReport) {
 func (la launcher) statusPostgres(ctx context.Context, r *statusReport) error {
 	s := la.s
 	if s.externalPostgres() {
-		urls := map[string]string{"inventory": s.extInventoryURL, "payments": s.extPaymentsURL}
-		r.probe(ctx, "PostgreSQL", redact(s.extInventoryURL)+", "+redact(s.extPaymentsURL), 0,
+		urls := map[string]string{"inventory": s.extInventoryURL, "payments": s.extPaymentsURL, pgReporting: s.extReportingURL}
+		r.probe(ctx, "PostgreSQL", redact(s.extInventoryURL)+", "+redact(s.extPaymentsURL)+", "+redact(s.extReportingURL), 0,
 			func(ctx context.Context) error { return checkPostgres(ctx, urls) })
 		return nil
 	}
@@ -118,13 +123,36 @@ func (la launcher) statusPostgres(ctx context.Context, r *statusReport) error {
 	if err != nil {
 		return err
 	}
-	// The services' databases: a cluster made before FerretDB moved to
-	// PostgreSQL gets FerretDB's on the next up that starts FerretDB.
+	// The databases the stack file publishes: a cluster made before
+	// FerretDB moved to PostgreSQL gets FerretDB's on the next up that
+	// starts FerretDB.
 	urls := pgURLs(port, passwords)
 	delete(urls, pgFerretDB)
-	r.probe(ctx, "PostgreSQL", fmt.Sprintf("%s:%d (cluster %s)", listenHost, port, pg.clusterDir), pm.pid,
+	where := fmt.Sprintf("%s:%d (cluster %s)", listenHost, port, pg.clusterDir)
+	// A cluster made before the reporting database existed gets it on the
+	// next up; say so rather than that its role cannot log in.
+	if lacks := la.pgLacks(ctx, pg, port); len(lacks) > 0 {
+		r.ok = false
+		r.line("PostgreSQL", fmt.Sprintf("up (pid %d) at %s, but without the database %s of this version; `make up` creates it",
+			pm.pid, where, strings.Join(lacks, ", ")))
+		return nil
+	}
+	r.probe(ctx, "PostgreSQL", where, pm.pid,
 		func(ctx context.Context) error { return checkPostgres(ctx, urls) })
 	return nil
+}
+
+// pgLacks returns the databases the stack file publishes that our running
+// cluster lacks; nil when it has them all, or when it does not answer (the
+// probe then says so).
+func (la launcher) pgLacks(ctx context.Context, pg pgLayout, port int) []string {
+	cctx, cancel := context.WithTimeout(ctx, probeTimeout)
+	defer cancel()
+	missing, err := pg.missingDatabases(cctx, port)
+	if err != nil {
+		return nil
+	}
+	return slices.DeleteFunc(missing, func(db string) bool { return db == pgFerretDB })
 }
 
 // statusMongo reports the MongoDB server: the existing one, or our FerretDB.

@@ -141,7 +141,7 @@ func (la launcher) externalVar(name string) string {
 	case name == nameTemporal && s.extTemporalAddress != "":
 		return config.EnvTemporalAddress
 	case name == namePostgres && s.externalPostgres():
-		return config.EnvInventoryURL + " and " + config.EnvPaymentsURL
+		return pgExternalVars()
 	case name == nameFerretDB && s.extMongoURI != "":
 		return config.EnvMongoURI
 	}

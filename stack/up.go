@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/sagaflow/sagaflow/config"
@@ -36,6 +37,9 @@ type upRun struct {
 // writes the stack file.
 func (la launcher) up(ctx context.Context) (err error) {
 	began := time.Now()
+	if err := la.s.checkPostgresVars(); err != nil {
+		return err
+	}
 	if err := la.s.ensureDirs(); err != nil {
 		return fmt.Errorf("up: %w", err)
 	}
@@ -51,10 +55,17 @@ func (la launcher) up(ctx context.Context) (err error) {
 	}
 	r.printNotes()
 	// A server that stop (or a crash) took away leaves the stack file in
-	// place: the shortcut holds only when every server runs.
+	// place: the shortcut holds only when every server runs, and the stack
+	// file has what this version publishes (one written before the
+	// reporting database existed has no REPORTING_DATABASE_URL: the
+	// cluster gets the database below, and the stack file its URL).
 	if r.nothingToStart() && fileExists(la.s.stackFile()) {
-		r.printAlreadyUp()
-		return r.forgetStoppedPorts()
+		missing := stackFileMissing(la.s.stackFile())
+		if len(missing) == 0 {
+			r.printAlreadyUp()
+			return r.forgetStoppedPorts()
+		}
+		fmt.Fprintf(r.out, "stack file  lacks %s: completing the running stack\n", strings.Join(missing, ", "))
 	}
 	// Ports first, before building or starting anything.
 	if err := r.checkPorts(); err != nil {
@@ -151,8 +162,8 @@ func (r *upRun) checkFerretDBBackend() error {
 			"run `make down && make wipe && make up` (the data is demo data)", r.ferret.pid, sqliteFerretDBDir(s))
 	}
 	if r.toStart.ferret && s.externalPostgres() && s.extFerretDBPostgresURL == "" {
-		return fmt.Errorf("FerretDB keeps its data in PostgreSQL, and %s and %s replace our cluster: set %s to a database FerretDB may own, or %s",
-			config.EnvInventoryURL, config.EnvPaymentsURL, envFerretDBPostgresURL, config.EnvMongoURI)
+		return fmt.Errorf("FerretDB keeps its data in PostgreSQL, and %s replace our cluster: set %s to a database FerretDB may own, or %s",
+			pgExternalVars(), envFerretDBPostgresURL, config.EnvMongoURI)
 	}
 	return nil
 }
@@ -203,9 +214,14 @@ func (la launcher) printExternal() {
 		fmt.Fprintf(la.out, "Temporal    not started: using %s from %s\n", s.extTemporalAddress, config.EnvTemporalAddress)
 	}
 	if s.externalPostgres() {
-		fmt.Fprintf(la.out, "PostgreSQL  not started: using %s and %s\n", config.EnvInventoryURL, config.EnvPaymentsURL)
+		fmt.Fprintf(la.out, "PostgreSQL  not started: using %s\n", pgExternalVars())
 	} else if s.pgPartial != "" {
-		fmt.Fprintf(la.out, "PostgreSQL  note: only %s is set; the local cluster serves both, and the variable still wins for its service\n", s.pgPartial)
+		verb := "is"
+		if strings.Contains(s.pgPartial, " and ") {
+			verb = "are"
+		}
+		fmt.Fprintf(la.out, "PostgreSQL  note: only %s %s set; the local cluster serves every database, and a variable still wins for its database\n",
+			s.pgPartial, verb)
 	}
 	if s.extMongoURI != "" {
 		fmt.Fprintf(la.out, "FerretDB    not started: using %s from %s\n", redact(s.extMongoURI), config.EnvMongoURI)

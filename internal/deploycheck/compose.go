@@ -71,7 +71,7 @@ func ServerHosts(env map[string]string) (map[string][]string, error) {
 				return nil, fmt.Errorf("%s=%q: want host:port", k, v)
 			}
 			hosts[k] = []string{host}
-		case config.EnvInventoryURL, config.EnvPaymentsURL, config.EnvMongoURI:
+		case config.EnvInventoryURL, config.EnvPaymentsURL, config.EnvReportingURL, config.EnvMongoURI:
 			u, err := url.Parse(v)
 			if err != nil || u.Host == "" {
 				return nil, fmt.Errorf("%s: not a URL with a host", k)

@@ -120,6 +120,7 @@ func TestServerHosts(t *testing.T) {
 		"MONGO_URI":              "mongodb://mongo1:27017,mongo2:27017/?replicaSet=rs0",
 		"SAGAFLOW_LOG_FORMAT":    "json",
 		"PAYMENTS_DATABASE_URL":  "",
+		"REPORTING_DATABASE_URL": "postgres://reporting:pw@reporting-db:5432/reporting?sslmode=disable",
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -127,6 +128,7 @@ func TestServerHosts(t *testing.T) {
 	want := map[string][]string{
 		"TEMPORAL_ADDRESS":       {"temporal"},
 		"INVENTORY_DATABASE_URL": {"postgres"},
+		"REPORTING_DATABASE_URL": {"reporting-db"},
 		"MONGO_URI":              {"mongo1", "mongo2"},
 	}
 	if !reflect.DeepEqual(got, want) {

@@ -68,13 +68,14 @@ func ID(prefix string) string {
 	return prefix + "-" + hex.EncodeToString(b[:])
 }
 
-// Database names the two PostgreSQL databases of the stack.
+// Database names the PostgreSQL databases of the stack.
 type Database string
 
 // The PostgreSQL databases.
 const (
 	Inventory Database = config.EnvInventoryURL
 	Payments  Database = config.EnvPaymentsURL
+	Reporting Database = config.EnvReportingURL
 )
 
 // Postgres returns a pool on db whose search_path is a new, empty schema,
@@ -82,10 +83,7 @@ const (
 func Postgres(tb testing.TB, db Database) *pgxpool.Pool {
 	tb.Helper()
 	c := Config(tb, string(db))
-	url := c.InventoryURL
-	if db == Payments {
-		url = c.PaymentsURL
-	}
+	url := map[Database]string{Inventory: c.InventoryURL, Payments: c.PaymentsURL, Reporting: c.ReportingURL}[db]
 	ctx := Context(tb)
 	schema := strings.ReplaceAll(ID("test"), "-", "_")
 	admin, err := pgx.Connect(ctx, url)
