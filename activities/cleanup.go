@@ -17,6 +17,7 @@ import (
 	"github.com/sagaflow/sagaflow/services/inventory"
 	"github.com/sagaflow/sagaflow/services/orders"
 	"github.com/sagaflow/sagaflow/services/payments"
+	"github.com/sagaflow/sagaflow/services/pgstore"
 	"github.com/sagaflow/sagaflow/services/shipping"
 )
 
@@ -64,20 +65,38 @@ type Cleanup struct {
 	Now func() time.Time
 }
 
+// ConsumedFunc returns how far the read store has read a PostgreSQL
+// service's event log (source: "inventory" or "payments").
+type ConsumedFunc func(ctx context.Context, source string) (pgstore.Position, error)
+
 // NewCleanup returns the cleanup of the four services' stores: the barrier
 // rows and events of inventory and payments, the tombstones of orders and
-// shipping.
-func NewCleanup(c client.Client, namespace string, sagaTypes []string, inv *inventory.Service, pay *payments.Service, ord *orders.Service, ship *shipping.Service) *Cleanup {
+// shipping. consumed says how far the read store has read each event log:
+// no event past it is pruned, however far behind the projector is.
+func NewCleanup(c client.Client, namespace string, sagaTypes []string, inv *inventory.Service, pay *payments.Service, ord *orders.Service, ship *shipping.Service, consumed ConsumedFunc) *Cleanup {
 	return &Cleanup{
 		Temporal: c, Namespace: namespace, SagaTypes: sagaTypes,
 		Stores: map[string]PruneFunc{
 			StoreInventoryBarrier: inv.PruneBarrier,
-			StoreInventoryEvents:  inv.PruneEvents,
+			StoreInventoryEvents:  consumedOnly(inv.PruneEvents, "inventory", consumed),
 			StorePaymentsBarrier:  pay.PruneBarrier,
-			StorePaymentsEvents:   pay.PruneEvents,
+			StorePaymentsEvents:   consumedOnly(pay.PruneEvents, "payments", consumed),
 			StoreOrderTombstones:  ord.PruneTombstones,
 			StoreShipTombstones:   ship.PruneTombstones,
 		},
+	}
+}
+
+// consumedOnly is the prune of source's events up to the read store's
+// position in them, read before each batch. A position that cannot be read
+// prunes nothing: the batch fails and the run retries it.
+func consumedOnly(prune func(context.Context, time.Time, barrier.Protected, pgstore.Position, int) (int, error), source string, consumed ConsumedFunc) PruneFunc {
+	return func(ctx context.Context, cutoff time.Time, protected barrier.Protected, limit int) (int, error) {
+		pos, err := consumed(ctx, source)
+		if err != nil {
+			return 0, fmt.Errorf("no %s event pruned: the read store's position is unknown: %w", source, err)
+		}
+		return prune(ctx, cutoff, protected, pos, limit)
 	}
 }
 

@@ -23,6 +23,7 @@ import (
 	"github.com/sagaflow/sagaflow/services/inventory"
 	"github.com/sagaflow/sagaflow/services/orders"
 	"github.com/sagaflow/sagaflow/services/payments"
+	"github.com/sagaflow/sagaflow/services/pgstore"
 	"github.com/sagaflow/sagaflow/services/shipping"
 	"github.com/sagaflow/sagaflow/workflows"
 )
@@ -76,9 +77,12 @@ func newWorld(t *testing.T) *world {
 	return w
 }
 
+// allRead is a read store that has read every event.
+func allRead(context.Context, string) (pgstore.Position, error) { return pgstore.PositionAfterAll, nil }
+
 // cleanup is the activities on the world's stores.
 func (w *world) cleanup() *activities.Cleanup {
-	return activities.NewCleanup(w.temporal, "default", []string{workflows.OrderSagaType}, w.inv, w.pay, w.ord, w.ship)
+	return activities.NewCleanup(w.temporal, "default", []string{workflows.OrderSagaType}, w.inv, w.pay, w.ord, w.ship, allRead)
 }
 
 // runningSaga starts an order saga that never runs (no worker serves its

@@ -13,6 +13,7 @@ import (
 
 	"github.com/sagaflow/sagaflow/saga/barrier"
 	"github.com/sagaflow/sagaflow/services/orders"
+	"github.com/sagaflow/sagaflow/services/pgstore"
 	"github.com/sagaflow/sagaflow/services/shipping"
 )
 
@@ -157,12 +158,19 @@ func (r *Runner) sampleSoak(ctx context.Context, st *cellStores, start time.Time
 }
 
 // pruneStores removes every barrier row, event and tombstone of the soak's
-// stores older than cutoff, a batch at a time, and returns how many.
+// stores older than cutoff, a batch at a time, and returns how many. A
+// bench cell has no read side: its events go as if a projector had read
+// them all.
 func pruneStores(ctx context.Context, st *cellStores, cutoff time.Time) (int, error) {
 	none := barrier.NewProtected()
 	total := 0
+	allRead := func(prune func(context.Context, time.Time, barrier.Protected, pgstore.Position, int) (int, error)) func(context.Context, time.Time, barrier.Protected, int) (int, error) {
+		return func(ctx context.Context, cutoff time.Time, p barrier.Protected, limit int) (int, error) {
+			return prune(ctx, cutoff, p, pgstore.PositionAfterAll, limit)
+		}
+	}
 	for _, prune := range []func(context.Context, time.Time, barrier.Protected, int) (int, error){
-		st.Inventory.PruneBarrier, st.Inventory.PruneEvents, st.Payments.PruneBarrier, st.Payments.PruneEvents,
+		st.Inventory.PruneBarrier, allRead(st.Inventory.PruneEvents), st.Payments.PruneBarrier, allRead(st.Payments.PruneEvents),
 		st.Orders.PruneTombstones, st.Shipping.PruneTombstones,
 	} {
 		for {

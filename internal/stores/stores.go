@@ -8,14 +8,13 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-
 	"github.com/sagaflow/sagaflow/config"
 	"github.com/sagaflow/sagaflow/services/invariants"
 	"github.com/sagaflow/sagaflow/services/inventory"
 	"github.com/sagaflow/sagaflow/services/mongostore"
 	"github.com/sagaflow/sagaflow/services/orders"
 	"github.com/sagaflow/sagaflow/services/payments"
+	"github.com/sagaflow/sagaflow/services/pgstore"
 	"github.com/sagaflow/sagaflow/services/shipping"
 )
 
@@ -41,12 +40,12 @@ func Open(ctx context.Context, c config.Config, opts Options) (*Stores, error) {
 		return nil, err
 	}
 	s := &Stores{}
-	inv, err := openPool(ctx, "inventory", c.InventoryURL, opts.MaxConns)
+	inv, err := pgstore.OpenPool(ctx, "inventory", c.InventoryURL, opts.MaxConns)
 	if err != nil {
 		return nil, err
 	}
 	s.closers = append(s.closers, inv.Close)
-	pay, err := openPool(ctx, "payments", c.PaymentsURL, opts.MaxConns)
+	pay, err := pgstore.OpenPool(ctx, "payments", c.PaymentsURL, opts.MaxConns)
 	if err != nil {
 		s.Close()
 		return nil, err
@@ -90,25 +89,4 @@ func (s *Stores) Close() {
 // Check runs the invariant checker over the four stores.
 func (s *Stores) Check(ctx context.Context, opts invariants.Options) (invariants.Report, error) {
 	return invariants.Check(ctx, s.Stores, opts)
-}
-
-func openPool(ctx context.Context, name, url string, maxConns int32) (*pgxpool.Pool, error) {
-	cfg, err := pgxpool.ParseConfig(url)
-	if err != nil {
-		// pgx's message may quote the URL, password included: keep only the kind.
-		return nil, fmt.Errorf("%s database URL is malformed", name)
-	}
-	if maxConns > 0 {
-		cfg.MaxConns = maxConns
-	}
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
-	if err != nil {
-		return nil, fmt.Errorf("open %s database: %w", name, err)
-	}
-	if err := pool.Ping(ctx); err != nil {
-		pool.Close()
-		// pgx names host, user and database in its message, never the password.
-		return nil, fmt.Errorf("%s database does not answer: %w", name, err)
-	}
-	return pool, nil
 }

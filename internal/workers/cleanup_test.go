@@ -21,6 +21,7 @@ import (
 	"github.com/sagaflow/sagaflow/services/inventory"
 	"github.com/sagaflow/sagaflow/services/orders"
 	"github.com/sagaflow/sagaflow/services/payments"
+	"github.com/sagaflow/sagaflow/services/pgstore"
 	"github.com/sagaflow/sagaflow/services/shipping"
 	"github.com/sagaflow/sagaflow/workflows"
 )
@@ -100,7 +101,8 @@ func TestCleanupScheduleIsEnsuredOnceAndRuns(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	acts := activities.NewCleanup(c, cfg.TemporalNamespace, []string{workflows.OrderSagaType}, inv, pay, ord, ship)
+	acts := activities.NewCleanup(c, cfg.TemporalNamespace, []string{workflows.OrderSagaType}, inv, pay, ord, ship,
+		func(context.Context, string) (pgstore.Position, error) { return pgstore.PositionAfterAll, nil })
 	pool, err := workers.StartCleanup(c, acts, s.TaskQueue, workers.Options{StopTimeout: 5 * time.Second})
 	if err != nil {
 		t.Fatal(err)

@@ -75,7 +75,11 @@ func (s *Service) Reserve(ctx context.Context, sagaID, orderID string, items []s
 		if err := pgstore.ClaimOrder(ctx, tx, sagaID, orderID); err != nil {
 			return err
 		}
-		if err := pgstore.AppendEvent(ctx, tx, sagaID, orderID, "StockReserved", items); err != nil {
+		lines, err := priced(ctx, tx, items)
+		if err != nil {
+			return err
+		}
+		if err := pgstore.AppendEvent(ctx, tx, sagaID, orderID, services.EventStockReserved, lines); err != nil {
 			return err
 		}
 		for _, it := range items { // sorted by SKU: row locks are taken in one global order
@@ -89,6 +93,31 @@ func (s *Service) Reserve(ctx context.Context, sagaID, orderID string, items []s
 		return 0, fmt.Errorf("reserve stock for %s: %w", orderID, pgstore.BusinessError(err))
 	}
 	return out, nil
+}
+
+// priced returns items as the lines of a StockReserved event, each with
+// its SKU's unit price, read without a lock (an unknown SKU gets none: the
+// reservation of it fails next).
+func priced(ctx context.Context, tx pgx.Tx, items []services.Item) ([]services.StockLine, error) {
+	skus := make([]string, len(items))
+	for i, it := range items {
+		skus[i] = it.SKU
+	}
+	rows, err := tx.Query(ctx, `SELECT sku, unit_price FROM stock WHERE sku = ANY($1)`, skus)
+	if err != nil {
+		return nil, fmt.Errorf("read unit prices: %w", err)
+	}
+	prices := map[string]int64{}
+	var sku string
+	var price int64
+	if _, err := pgx.ForEachRow(rows, []any{&sku, &price}, func() error { prices[sku] = price; return nil }); err != nil {
+		return nil, fmt.Errorf("read unit prices: %w", err)
+	}
+	lines := make([]services.StockLine, len(items))
+	for i, it := range items {
+		lines[i] = services.StockLine{SKU: it.SKU, Quantity: it.Quantity, UnitPrice: prices[it.SKU]}
+	}
+	return lines, nil
 }
 
 // take moves one item from available to reserved with a conditional update
@@ -133,7 +162,10 @@ func (s *Service) Release(ctx context.Context, sagaID, orderID string) (barrier.
 		if err != nil {
 			return fmt.Errorf("release reservation: %w", err)
 		}
-		lines, err := pgx.CollectRows(rows, pgx.RowToStructByPos[services.Item])
+		lines, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (services.StockLine, error) {
+			var l services.StockLine
+			return l, row.Scan(&l.SKU, &l.Quantity)
+		})
 		if err != nil {
 			return fmt.Errorf("release reservation: %w", err)
 		}
@@ -144,7 +176,7 @@ func (s *Service) Release(ctx context.Context, sagaID, orderID string) (barrier.
 				return fmt.Errorf("return %s to stock: %w", it.SKU, err)
 			}
 		}
-		return pgstore.AppendEvent(ctx, tx, sagaID, orderID, "StockReleased", lines)
+		return pgstore.AppendEvent(ctx, tx, sagaID, orderID, services.EventStockReleased, lines)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("release stock for %s: %w", orderID, err)

@@ -129,11 +129,24 @@ func (s *Service) Create(ctx context.Context, sagaID string, o Order) (barrier.O
 	now := s.now().UTC()
 	o.SagaID, o.Items, o.Status, o.Reason, o.Tombstone = sagaID, items, Pending, "", false
 	o.CreatedAt, o.UpdatedAt = now, now
-	out, err := barrier.InsertDoc(ctx, s.coll, barrier.Key{SagaID: sagaID, Step: StepCreate}, o)
+	created := mongostore.Event{Kind: services.EventOrderCreated, SagaID: sagaID, At: now,
+		Detail: services.OrderDetail{CustomerID: o.CustomerID, Region: o.Region, Items: items, Total: o.Total}}
+	out, err := barrier.InsertDoc(ctx, s.coll, barrier.Key{SagaID: sagaID, Step: StepCreate},
+		withEvents{Order: o, Events: []mongostore.Event{created}})
 	if err != nil {
 		return 0, fmt.Errorf("create order %s: %w", o.ID, mongostore.BusinessError(err))
 	}
+	if err := mongostore.NoteEvent(ctx, s.coll, o.ID, created.Kind, now); err != nil {
+		return 0, fmt.Errorf("create order %s: %w", o.ID, err)
+	}
 	return out, nil
+}
+
+// withEvents is an order document as Create inserts it: with its first
+// event.
+type withEvents struct {
+	Order  `bson:",inline"`
+	Events []mongostore.Event `bson:"events"`
 }
 
 // Confirm moves the saga's order from PENDING to CONFIRMED: the saga's pivot.
@@ -143,9 +156,11 @@ func (s *Service) Confirm(ctx context.Context, sagaID, orderID string) (barrier.
 	if err := services.ValidateStepIDs(sagaID, orderID); err != nil {
 		return 0, err
 	}
+	now := s.now().UTC()
 	out, err := barrier.UpdateDoc(ctx, s.coll, barrier.Key{SagaID: sagaID, Step: StepConfirm}, orderID,
 		bson.D{{Key: "status", Value: Pending}},
-		bson.D{{Key: "$set", Value: bson.D{{Key: "status", Value: Confirmed}, {Key: "updated_at", Value: s.now().UTC()}}}})
+		bson.D{{Key: "$set", Value: bson.D{{Key: "status", Value: Confirmed}, {Key: "updated_at", Value: now}}},
+			mongostore.PushEvent(mongostore.Event{Kind: services.EventOrderConfirmed, SagaID: sagaID, At: now})})
 	if status, ok := mongostore.RefusedStatus(err); ok {
 		if status == string(Cancelled) {
 			return 0, fmt.Errorf("confirm order %s: %w", orderID, services.ErrOrderCancelled)
@@ -154,6 +169,9 @@ func (s *Service) Confirm(ctx context.Context, sagaID, orderID string) (barrier.
 	}
 	if err != nil {
 		return 0, fmt.Errorf("confirm order %s: %w", orderID, mongostore.BusinessError(err))
+	}
+	if err := mongostore.NoteEvent(ctx, s.coll, orderID, services.EventOrderConfirmed, now); err != nil {
+		return 0, fmt.Errorf("confirm order %s: %w", orderID, err)
 	}
 	return out, nil
 }
@@ -176,7 +194,9 @@ func (s *Service) Cancel(ctx context.Context, sagaID, orderID, reason string) (b
 	now := s.now().UTC()
 	out, err := barrier.CompensateDoc(ctx, s.coll, barrier.Key{SagaID: sagaID, Step: StepCreate}, orderID,
 		bson.D{{Key: "status", Value: Pending}},
-		bson.D{{Key: "$set", Value: bson.D{{Key: "status", Value: Cancelled}, {Key: "reason", Value: reason}, {Key: "updated_at", Value: now}}}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "status", Value: Cancelled}, {Key: "reason", Value: reason}, {Key: "updated_at", Value: now}}},
+			mongostore.PushEvent(mongostore.Event{Kind: services.EventOrderCancelled, SagaID: sagaID, At: now,
+				Detail: services.CancelDetail{Reason: reason}})},
 		Order{ID: orderID, SagaID: sagaID, Status: Cancelled, Reason: reason, Tombstone: true, CreatedAt: now, UpdatedAt: now})
 	if status, ok := mongostore.RefusedStatus(err); ok {
 		if status == string(Confirmed) {
@@ -186,6 +206,11 @@ func (s *Service) Cancel(ctx context.Context, sagaID, orderID, reason string) (b
 	}
 	if err != nil {
 		return 0, fmt.Errorf("cancel order %s: %w", orderID, err)
+	}
+	if out == barrier.Applied || out == barrier.AlreadyCompensated {
+		if err := mongostore.NoteEvent(ctx, s.coll, orderID, services.EventOrderCancelled, now); err != nil {
+			return 0, fmt.Errorf("cancel order %s: %w", orderID, err)
+		}
 	}
 	return out, nil
 }

@@ -74,8 +74,8 @@ func (s *Service) Charge(ctx context.Context, sagaID, orderID, customerID string
 		if err := pgstore.ClaimOrder(ctx, tx, sagaID, orderID); err != nil {
 			return err
 		}
-		if err := pgstore.AppendEvent(ctx, tx, sagaID, orderID, "PaymentCaptured",
-			map[string]any{"customer_id": customerID, "amount": amount}); err != nil {
+		if err := pgstore.AppendEvent(ctx, tx, sagaID, orderID, services.EventPaymentCaptured,
+			services.PaymentDetail{CustomerID: customerID, Amount: amount}); err != nil {
 			return err
 		}
 		tag, err := tx.Exec(ctx,
@@ -138,8 +138,8 @@ func (s *Service) Refund(ctx context.Context, sagaID, orderID string) (barrier.O
 			amount, customerID); err != nil {
 			return fmt.Errorf("credit %s: %w", customerID, err)
 		}
-		return pgstore.AppendEvent(ctx, tx, sagaID, orderID, "PaymentRefunded",
-			map[string]any{"customer_id": customerID, "amount": amount})
+		return pgstore.AppendEvent(ctx, tx, sagaID, orderID, services.EventPaymentRefunded,
+			services.PaymentDetail{CustomerID: customerID, Amount: amount})
 	})
 	if err != nil {
 		return 0, fmt.Errorf("refund payment for %s: %w", orderID, err)

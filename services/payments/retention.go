@@ -22,10 +22,10 @@ func (s *Service) PruneBarrier(ctx context.Context, cutoff time.Time, protected 
 }
 
 // PruneEvents removes at most limit domain events older than cutoff whose
-// saga protected does not hold (pgstore.PruneEvents) and returns how many
-// it removed.
-func (s *Service) PruneEvents(ctx context.Context, cutoff time.Time, protected barrier.Protected, limit int) (int, error) {
-	n, err := pgstore.PruneEvents(ctx, s.pool, cutoff, protected, limit)
+// saga protected does not hold and that a reader has consumed (at or
+// before consumed; pgstore.PruneEvents) and returns how many it removed.
+func (s *Service) PruneEvents(ctx context.Context, cutoff time.Time, protected barrier.Protected, consumed pgstore.Position, limit int) (int, error) {
+	n, err := pgstore.PruneEvents(ctx, s.pool, cutoff, protected, consumed, limit)
 	if err != nil {
 		return n, fmt.Errorf("payments: %w", err)
 	}

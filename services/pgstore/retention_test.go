@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -56,7 +57,7 @@ func TestPruneEventsRemovesOnlyOldUnprotectedEventsInBatches(t *testing.T) {
 
 	var calls []int
 	for {
-		n, err := pgstore.PruneEvents(ctx, pool, cutoff, protected, 5)
+		n, err := pgstore.PruneEvents(ctx, pool, cutoff, protected, pgstore.PositionAfterAll, 5)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -83,9 +84,47 @@ func TestPruneEventsRemovesOnlyOldUnprotectedEventsInBatches(t *testing.T) {
 	}
 }
 
-// TestPruneEventsReadsTheOccurredAtIndex: on a log of 20,000 events, the
-// batch is a range scan of events_occurred_at (migration 0003).
-func TestPruneEventsReadsTheOccurredAtIndex(t *testing.T) {
+// TestPruneEventsKeepsWhatTheReaderHasNotRead: ten old events of sagas
+// that can no longer run, a reader that has read the first four: the
+// prune removes those four, however often it runs, and the other six stay
+// until the reader has them; with no position (the zero one) nothing goes.
+func TestPruneEventsKeepsWhatTheReaderHasNotRead(t *testing.T) {
+	pool, ctx := events(t)
+	old, cutoff := time.Now().Add(-10*24*time.Hour), time.Now().Add(-24*time.Hour)
+	for i := range 10 {
+		event(t, ctx, pool, fmt.Sprintf("order-%d/run", i), old)
+	}
+	all, err := pgstore.ReadEvents(ctx, pool, pgstore.Position{}, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) != 10 {
+		t.Fatalf("read %d events, want 10", len(all))
+	}
+	none := barrier.NewProtected()
+	if n, err := pgstore.PruneEvents(ctx, pool, cutoff, none, pgstore.Position{}, 100); err != nil || n != 0 {
+		t.Fatalf("prune with no reader position removed %d (%v), want 0", n, err)
+	}
+	read := all[3].Position
+	for range 3 {
+		if _, err := pgstore.PruneEvents(ctx, pool, cutoff, none, read, 100); err != nil {
+			t.Fatal(err)
+		}
+	}
+	left, err := pgstore.ReadEvents(ctx, pool, pgstore.Position{}, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(left) != 6 || left[0].Position != all[4].Position {
+		t.Fatalf("%d events left, first at %v; want the 6 after %v", len(left), left[0].Position, read)
+	}
+}
+
+// TestPruneEventsReadsAnIndex: on a log of 20,000 events, the batch of a
+// cleanup whose reader is at the head of the log is a range scan of
+// events_occurred_at (migration 0003); that of a reader far behind reads an
+// index too: never a scan of the table.
+func TestPruneEventsReadsAnIndex(t *testing.T) {
 	pool, ctx := events(t)
 	if _, err := pool.Exec(ctx, `INSERT INTO events (saga_id, order_id, kind, detail, occurred_at)
 		SELECT 'order-' || i || '/run', 'o', 'k', '{}', now() - i * interval '1 minute'
@@ -95,16 +134,30 @@ func TestPruneEventsReadsTheOccurredAtIndex(t *testing.T) {
 	if _, err := pool.Exec(ctx, `ANALYZE events`); err != nil {
 		t.Fatal(err)
 	}
-	rows, err := pool.Query(ctx, "EXPLAIN "+pgstore.PruneEventsSQL, time.Now().Add(-24*time.Hour), []string{"order-1"}, 5000)
-	if err != nil {
+	var head, headID, firstID int64
+	if err := pool.QueryRow(ctx, `SELECT max(tx_id::text::bigint), max(id), min(id) FROM events`).Scan(&head, &headID, &firstID); err != nil {
 		t.Fatal(err)
 	}
-	lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		t.Fatal(err)
-	}
-	plan := strings.Join(lines, "\n")
-	if !strings.Contains(plan, "Index Scan using events_occurred_at") || strings.Contains(plan, "Seq Scan") {
-		t.Fatalf("the batch does not read events_occurred_at:\n%s", plan)
+	for _, c := range []struct {
+		name  string
+		pos   pgstore.Position
+		index string
+	}{
+		{"at the head", pgstore.Position{TxID: uint64(head), ID: headID}, "events_occurred_at"},
+		{"far behind", pgstore.Position{TxID: uint64(head), ID: firstID + 10}, ""},
+	} {
+		rows, err := pool.Query(ctx, "EXPLAIN "+pgstore.PruneEventsSQL, time.Now().Add(-24*time.Hour), []string{"order-1"}, 5000,
+			strconv.FormatUint(c.pos.TxID, 10), c.pos.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			t.Fatal(err)
+		}
+		plan := strings.Join(lines, "\n")
+		if !strings.Contains(plan, "Index Scan using "+c.index) || strings.Contains(plan, "Seq Scan") {
+			t.Errorf("reader %s: the batch does not read %s:\n%s", c.name, c.index, plan)
+		}
 	}
 }

@@ -116,9 +116,15 @@ func (s *Service) Create(ctx context.Context, sagaID, orderID string, to service
 	now := s.now().UTC()
 	sh := Shipment{OrderID: orderID, SagaID: sagaID, ShipTo: to, Tracking: tracking(sagaID, orderID),
 		Status: Created, CreatedAt: now, UpdatedAt: now}
-	out, err := barrier.InsertDoc(ctx, s.coll, barrier.Key{SagaID: sagaID, Step: StepCreate}, sh)
+	created := mongostore.Event{Kind: services.EventShipmentCreated, SagaID: sagaID, At: now,
+		Detail: services.ShipmentDetail{Tracking: sh.Tracking, Country: to.Country}}
+	out, err := barrier.InsertDoc(ctx, s.coll, barrier.Key{SagaID: sagaID, Step: StepCreate},
+		withEvents{Shipment: sh, Events: []mongostore.Event{created}})
 	if err != nil {
 		return Shipment{}, 0, fmt.Errorf("create shipment for %s: %w", orderID, mongostore.BusinessError(err))
+	}
+	if err := mongostore.NoteEvent(ctx, s.coll, orderID, created.Kind, now); err != nil {
+		return Shipment{}, 0, fmt.Errorf("create shipment for %s: %w", orderID, err)
 	}
 	if out == barrier.Duplicate {
 		if sh, err = s.Get(ctx, orderID); err != nil {
@@ -140,12 +146,25 @@ func (s *Service) Cancel(ctx context.Context, sagaID, orderID string) (barrier.O
 	}
 	now := s.now().UTC()
 	out, err := barrier.CompensateDoc(ctx, s.coll, barrier.Key{SagaID: sagaID, Step: StepCreate}, orderID, nil,
-		bson.D{{Key: "$set", Value: bson.D{{Key: "status", Value: Cancelled}, {Key: "updated_at", Value: now}}}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "status", Value: Cancelled}, {Key: "updated_at", Value: now}}},
+			mongostore.PushEvent(mongostore.Event{Kind: services.EventShipmentCancelled, SagaID: sagaID, At: now})},
 		Shipment{OrderID: orderID, SagaID: sagaID, Status: Cancelled, Tombstone: true, CreatedAt: now, UpdatedAt: now})
 	if err != nil {
 		return 0, fmt.Errorf("cancel shipment for %s: %w", orderID, err)
 	}
+	if out == barrier.Applied || out == barrier.AlreadyCompensated {
+		if err := mongostore.NoteEvent(ctx, s.coll, orderID, services.EventShipmentCancelled, now); err != nil {
+			return 0, fmt.Errorf("cancel shipment for %s: %w", orderID, err)
+		}
+	}
 	return out, nil
+}
+
+// withEvents is a shipment document as Create inserts it: with its first
+// event.
+type withEvents struct {
+	Shipment `bson:",inline"`
+	Events   []mongostore.Event `bson:"events"`
 }
 
 // Get reads the shipment of one order.
