@@ -11,6 +11,7 @@ import (
 
 	"github.com/sagaflow/sagaflow/activities"
 	"github.com/sagaflow/sagaflow/config"
+	"github.com/sagaflow/sagaflow/internal/readstore"
 	"github.com/sagaflow/sagaflow/internal/stores"
 	"github.com/sagaflow/sagaflow/internal/workers"
 	"github.com/sagaflow/sagaflow/workflows"
@@ -48,13 +49,13 @@ func (c cleanupSettings) validate() error {
 // startCleanup serves the cleanup's task queue and creates or updates its
 // schedule. With the cleanup off it does neither, and leaves an existing
 // schedule alone (pause or delete it to stop the cleanup everywhere).
-func startCleanup(ctx context.Context, c client.Client, cfg config.Config, st *stores.Stores, cs cleanupSettings, opts workers.Options, log *zap.Logger) (*workers.Pool, error) {
+func startCleanup(ctx context.Context, c client.Client, cfg config.Config, st *stores.Stores, rs *readstore.Store, cs cleanupSettings, opts workers.Options, log *zap.Logger) (*workers.Pool, error) {
 	if !cs.enabled {
 		log.Info("retention cleanup off (--cleanup=false): not serving it, its schedule left as it is")
 		return &workers.Pool{}, nil
 	}
 	acts := activities.NewCleanup(c, cfg.TemporalNamespace, []string{workflows.OrderSagaType},
-		st.Inventory, st.Payments, st.Orders, st.Shipping)
+		st.Inventory, st.Payments, st.Orders, st.Shipping, rs.Position)
 	pool, err := workers.StartCleanup(c, acts, "", opts)
 	if err != nil {
 		return nil, err

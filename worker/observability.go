@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"go.opentelemetry.io/otel/metric"
 	"go.temporal.io/sdk/interceptor"
 	"go.uber.org/zap"
 
@@ -63,6 +64,15 @@ func startObservability(ctx context.Context, listen string, tc tracing.Config, l
 		log.Info("tracing on: exporting spans over OTLP", zap.String("endpoint", tc.Endpoint), zap.String("protocol", tc.Protocol))
 	}
 	return o, nil
+}
+
+// meter is where the worker's own instruments go (nil without a metrics
+// endpoint).
+func (o *observability) meter() metric.Meter {
+	if o.metrics == nil {
+		return nil
+	}
+	return o.metrics.Meter()
 }
 
 // dialOptions are the Temporal client's logger, metrics handler and

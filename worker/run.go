@@ -42,6 +42,8 @@ type settings struct {
 	encryption codec.Settings
 	// cleanup is the retention cleanup's flags.
 	cleanup cleanupSettings
+	// projector runs a projector of the read side in the worker.
+	projector bool
 	// envErr reports a malformed numeric environment variable.
 	envErr error
 }
@@ -60,6 +62,7 @@ func command(cfg config.Config, getenv func(string) string) *cobra.Command {
 	s.concurrency, s.envErr = envInt(getenv, "SAGAFLOW_CONCURRENCY", 64, s.envErr)
 	s.pgMaxConns, s.envErr = envInt(getenv, "SAGAFLOW_PG_MAX_CONNS", 20, s.envErr)
 	s.cleanup.enabled, s.envErr = envBool(getenv, "SAGAFLOW_CLEANUP", true, s.envErr)
+	s.projector, s.envErr = envBool(getenv, "SAGAFLOW_PROJECTOR", true, s.envErr)
 	s.cleanup.interval, s.envErr = envDuration(getenv, "SAGAFLOW_CLEANUP_INTERVAL", workers.DefaultCleanupInterval, s.envErr)
 	s.cleanup.margin, s.envErr = envDuration(getenv, "SAGAFLOW_CLEANUP_MARGIN", workflows.DefaultCleanupMargin, s.envErr)
 	s.cleanup.batch, s.envErr = envInt(getenv, "SAGAFLOW_CLEANUP_BATCH", workflows.DefaultCleanupBatch, s.envErr)
@@ -81,6 +84,7 @@ Servers (environment, or the stack file .data/stack.env that "make up" writes):
   TEMPORAL_NAMESPACE       Temporal namespace (default "default")
   INVENTORY_DATABASE_URL   PostgreSQL URL of the inventory database
   PAYMENTS_DATABASE_URL    PostgreSQL URL of the payments database
+  REPORTING_DATABASE_URL   PostgreSQL URL of the reporting database (the read store)
   MONGO_URI                MongoDB URI for the orders and shipping databases
 
 Connection security (README, "Security"): TEMPORAL_TLS_CA, TEMPORAL_TLS_CERT,
@@ -118,6 +122,8 @@ Each flag below can also be set by the environment variable in brackets.`,
 	f.DurationVar(&s.cleanup.interval, "cleanup-interval", s.cleanup.interval, "time between cleanup runs [SAGAFLOW_CLEANUP_INTERVAL]")
 	f.DurationVar(&s.cleanup.margin, "cleanup-margin", s.cleanup.margin, "the cleanup removes idempotency records older than the namespace's retention plus this margin (at least "+
 		minCleanupMargin.String()+") [SAGAFLOW_CLEANUP_MARGIN]")
+	f.BoolVar(&s.projector, "projector", s.projector, "run a projector of the read side (one process at a time writes the read store; "+
+		"the others stand by); false: only the workers [SAGAFLOW_PROJECTOR]")
 	f.IntVar(&s.cleanup.batch, "cleanup-batch", s.cleanup.batch, "records the cleanup removes per statement [SAGAFLOW_CLEANUP_BATCH]")
 	return cmd
 }
@@ -182,7 +188,13 @@ func run(ctx context.Context, cfg config.Config, s settings) error {
 	if err != nil {
 		return err
 	}
-	cleanup, err := startCleanup(ctx, c, cfg, st, s.cleanup, workers.Options{StopTimeout: s.stopTimeout}, log)
+	rs, err := startReadSide(ctx, cfg, s.projector, obs.meter(), log)
+	if err != nil {
+		pool.Stop()
+		return err
+	}
+	defer rs.stop()
+	cleanup, err := startCleanup(ctx, c, cfg, st, rs.store, s.cleanup, workers.Options{StopTimeout: s.stopTimeout}, log)
 	if err != nil {
 		pool.Stop()
 		return err

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/interceptor"
 	"go.temporal.io/sdk/log"
@@ -81,6 +82,8 @@ type Isolated struct {
 	// and Stores.Payments, for SQL the services do not offer (breaking an
 	// invariant on purpose, say).
 	InventoryPool, PaymentsPool *pgxpool.Pool
+	// MongoDB is the database of Stores.Orders and Stores.Shipping.
+	MongoDB *mongo.Database
 }
 
 // Stores returns stores of the test's own, migrated and filled by seed
@@ -93,6 +96,7 @@ func Stores(tb testing.TB, seed Seeding) *Isolated {
 	defer cancel()
 	s := &Isolated{InventoryPool: testenv.Postgres(tb, testenv.Inventory), PaymentsPool: testenv.Postgres(tb, testenv.Payments)}
 	db := testenv.Mongo(tb)
+	s.MongoDB = db
 	s.Stores = invariants.Stores{
 		Inventory: inventory.New(s.InventoryPool),
 		Payments:  payments.New(s.PaymentsPool),

@@ -97,6 +97,10 @@ func New(service string) (*Metrics, error) {
 // metrics and the workflows' (workflow.GetMetricsHandler) land here.
 func (m *Metrics) SDKHandler() client.MetricsHandler { return m.sdk }
 
+// Meter is the meter of sagaflow's own instruments (the projector's, say),
+// served with the rest.
+func (m *Metrics) Meter() metric.Meter { return m.meter }
+
 // Handler serves the metrics in the Prometheus text format.
 func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{Registry: m.registry})
