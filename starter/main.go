@@ -1,11 +1,13 @@
 // Command starter is sagaflow's command-line client: it places orders and
 // follows their sagas (place, batch, status, list, cancel), acts on sagas
-// that wait for an operator (retry, resolve), runs the demo, seeds the demo
-// data and checks the invariants of the four stores.
+// that wait for an operator (retry, resolve), reads the read store (orders,
+// order, report), runs the demo, seeds the demo data and checks the
+// invariants of the four stores.
 //
 // Addresses come from the environment (TEMPORAL_ADDRESS,
-// INVENTORY_DATABASE_URL, PAYMENTS_DATABASE_URL, MONGO_URI) or, for those
-// not set, from the stack file that `make up` writes.
+// INVENTORY_DATABASE_URL, PAYMENTS_DATABASE_URL, REPORTING_DATABASE_URL,
+// MONGO_URI) or, for those not set, from the stack file that `make up`
+// writes.
 package main
 
 import (

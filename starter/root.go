@@ -90,10 +90,13 @@ func (c *cli) rootCommand() *cobra.Command {
 		Long: `starter is sagaflow's command-line client. It places orders (each runs as an
 OrderSaga on the region's task queue), follows, lists and cancels them, acts
 on sagas that wait for an operator (retry, resolve), runs batches and the
-demo, seeds the demo data and checks the stores' invariants.
+demo, seeds the demo data and checks the stores' invariants. orders, order
+and report read the read store only (views the projector builds from the
+services' events), never Temporal nor the services' stores.
 
 Addresses come from TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, INVENTORY_DATABASE_URL,
-PAYMENTS_DATABASE_URL and MONGO_URI, or, for those not set, from the stack
+PAYMENTS_DATABASE_URL, REPORTING_DATABASE_URL (PostgreSQL URL of the reporting
+database, the read store) and MONGO_URI, or, for those not set, from the stack
 file that "make up" writes (.data/stack.env). A worker must run for sagas to
 make progress: go run ./worker. Connection security (TLS, mTLS, an API key):
 TEMPORAL_TLS_CA, TEMPORAL_TLS_CERT, TEMPORAL_TLS_KEY, TEMPORAL_TLS_SERVER_NAME,
@@ -112,6 +115,7 @@ failure (a saga that did not complete, an invariant breach), 2 on an error.`,
 	root.PersistentFlags().StringVar(&c.queuePrefix, "task-queue-prefix", "",
 		"start sagas on the task queues <prefix><region> instead of orders-<region>, for a worker run with the same --task-queue-prefix")
 	root.AddGroup(&cobra.Group{ID: "orders", Title: "Orders:"}, &cobra.Group{ID: "operate", Title: "Operating sagas:"},
+		&cobra.Group{ID: "read", Title: "Reading the read store (reporting database):"},
 		&cobra.Group{ID: "data", Title: "Demo data and checks:"})
 	for _, cmd := range []*cobra.Command{c.placeCommand(), c.batchCommand(), c.statusCommand(), c.listCommand(), c.cancelCommand()} {
 		cmd.GroupID = "orders"
@@ -119,6 +123,10 @@ failure (a saga that did not complete, an invariant breach), 2 on an error.`,
 	}
 	for _, cmd := range []*cobra.Command{c.retryCommand(), c.resolveCommand()} {
 		cmd.GroupID = "operate"
+		root.AddCommand(cmd)
+	}
+	for _, cmd := range []*cobra.Command{c.ordersCommand(), c.orderCommand(), c.reportCommand()} {
+		cmd.GroupID = "read"
 		root.AddCommand(cmd)
 	}
 	for _, cmd := range []*cobra.Command{c.demoCommand(), c.seedCommand(), c.verifyCommand()} {
