@@ -180,7 +180,7 @@ func planDemo(prefix string) []demoOrder {
 		{"eu", "carol", nil, insufficientFunds, false},
 		{"us", "bob", []services.Item{{SKU: "SKU-1", Quantity: 1}}, unsupportedDestination, false},
 		{"eu", "alice", []services.Item{{SKU: "SKU-2", Quantity: 1}}, func(in *workflows.OrderInput) scenario {
-			return forcedFailure(in, workflows.StepCreateShipment)
+			return forcedFailure(in, workflows.StepConfirmOrder)
 		}, false},
 		{"apac", "bob", []services.Item{{SKU: "SKU-3", Quantity: 1}}, func(in *workflows.OrderInput) scenario {
 			in.Demo = workflows.Demo{PauseBefore: workflows.StepCreateShipment, Pause: demoPause}

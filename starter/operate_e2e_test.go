@@ -16,6 +16,7 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 
 	"github.com/sagaflow/sagaflow/activities"
+	"github.com/sagaflow/sagaflow/internal/readstore"
 	"github.com/sagaflow/sagaflow/internal/sagaclient"
 	"github.com/sagaflow/sagaflow/internal/sagatest"
 	"github.com/sagaflow/sagaflow/internal/stores"
@@ -34,6 +35,8 @@ type opsE2E struct {
 	t      *testing.T
 	prefix string
 	orders *[]string // placed, terminated at the end if still running
+	// readStore is the test's read store, built from its stores.
+	readStore *readstore.Store
 }
 
 // on returns e reporting to t, a subtest.
@@ -45,7 +48,7 @@ func (e *opsE2E) on(t *testing.T) *opsE2E {
 
 func newOpsE2E(t *testing.T) *opsE2E {
 	env := sagatest.Start(t, sagatest.Options{NoWorker: true, Timeout: 5 * time.Minute})
-	e := &opsE2E{Env: env, t: t, prefix: testenv.ID("ops") + "-", orders: &[]string{}}
+	e := &opsE2E{Env: env, t: t, prefix: testenv.ID("ops") + "-", orders: &[]string{}, readStore: env.ReadSide()}
 	queues, err := workers.QueuesFor(e.prefix, workflows.Regions)
 	if err != nil {
 		t.Fatal(err)
@@ -81,7 +84,8 @@ func (e *opsE2E) run(args ...string) (string, error) {
 	e.t.Helper()
 	var out, errOut bytes.Buffer
 	c := &cli{cfg: e.Config, out: &out, errOut: &errOut, user: "tester",
-		stores: func(context.Context) (*stores.Stores, error) { return &stores.Stores{Stores: e.Stores}, nil }}
+		stores:    func(context.Context) (*stores.Stores, error) { return &stores.Stores{Stores: e.Stores}, nil },
+		readStore: func(context.Context) (*readstore.Store, func(), error) { return e.readStore, func() {}, nil }}
 	root := c.rootCommand()
 	root.SetArgs(append([]string{"--task-queue-prefix", e.prefix}, args...))
 	root.SetOut(&out)

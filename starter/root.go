@@ -14,6 +14,7 @@ import (
 
 	"github.com/sagaflow/sagaflow/config"
 	"github.com/sagaflow/sagaflow/internal/codec"
+	"github.com/sagaflow/sagaflow/internal/readstore"
 	"github.com/sagaflow/sagaflow/internal/stores"
 	"github.com/sagaflow/sagaflow/workflows"
 )
@@ -43,6 +44,9 @@ type cli struct {
 	// stores, when set, gives the stores seed and verify use instead of
 	// opening those cfg names; the caller closes them.
 	stores func(context.Context) (*stores.Stores, error)
+	// readStore, when set, gives the read store verify checks instead of
+	// the one cfg names, and a function that releases it.
+	readStore func(context.Context) (*readstore.Store, func(), error)
 }
 
 // errBreach marks a command that ran and printed its result, but whose

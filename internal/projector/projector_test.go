@@ -5,50 +5,11 @@ import (
 	"testing"
 	"time"
 
-	"go.uber.org/zap"
-
-	"github.com/sagaflow/sagaflow/internal/projector"
 	"github.com/sagaflow/sagaflow/internal/readstore"
 	"github.com/sagaflow/sagaflow/internal/sagatest"
-	"github.com/sagaflow/sagaflow/internal/testenv"
 	"github.com/sagaflow/sagaflow/services"
-	"github.com/sagaflow/sagaflow/services/orders"
-	"github.com/sagaflow/sagaflow/services/shipping"
 	"github.com/sagaflow/sagaflow/workflows"
 )
-
-// readSide is a read store on a schema of the test's own, and the write
-// stores of e as its sources.
-func readSide(t *testing.T, e *sagatest.Env) (*readstore.Store, []projector.Source, readstore.WriteStores) {
-	t.Helper()
-	store := readstore.New(testenv.Postgres(t, testenv.Reporting))
-	if err := store.Migrate(e.Ctx); err != nil {
-		t.Fatal(err)
-	}
-	sources := projector.Sources(e.InventoryPool, e.PaymentsPool, e.MongoDB, e.MongoDB)
-	w := readstore.WriteStores{Inventory: e.InventoryPool, Payments: e.PaymentsPool,
-		Orders: e.MongoDB.Collection(orders.Collection), Shipments: e.MongoDB.Collection(shipping.Collection)}
-	return store, sources, w
-}
-
-// run runs a projector until the test ends.
-func run(t *testing.T, store *readstore.Store, sources []projector.Source, holder string) context.CancelFunc {
-	t.Helper()
-	p, err := projector.New(store, sources, projector.Options{Holder: holder, TTL: 2 * time.Second, LagEvery: 200 * time.Millisecond}, nil, zap.NewNop())
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		if err := p.Run(ctx); err != nil {
-			t.Error(err)
-		}
-	}()
-	t.Cleanup(func() { cancel(); <-done })
-	return cancel
-}
 
 // TestProjectorBuildsTheViewsOfRealSagas runs completed, compensated and
 // rejected sagas through a worker with a projector beside it: once it has
@@ -57,8 +18,7 @@ func run(t *testing.T, store *readstore.Store, sources []projector.Source, holde
 // holds the events of the services it touched, in order.
 func TestProjectorBuildsTheViewsOfRealSagas(t *testing.T) {
 	e := sagatest.Start(t, sagatest.Options{})
-	store, sources, w := readSide(t, e)
-	run(t, store, sources, "p1")
+	store, w := e.ReadSide(), e.WriteStores()
 
 	ins := []workflows.OrderInput{sagatest.Order(sagatest.Rich, 1), sagatest.Order(sagatest.Rich, 2), sagatest.Order(sagatest.Rich, 3),
 		sagatest.Order(sagatest.Poor, 2), sagatest.Order(sagatest.Rich, 1)}
@@ -75,7 +35,7 @@ func TestProjectorBuildsTheViewsOfRealSagas(t *testing.T) {
 	if err := store.CaughtUp(ctx, settled); err != nil {
 		t.Fatal(err)
 	}
-	report, err := store.Check(e.Ctx, w)
+	report, err := store.Check(e.Ctx, w, true)
 	if err != nil {
 		t.Fatal(err)
 	}

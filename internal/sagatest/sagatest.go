@@ -20,9 +20,12 @@ import (
 	"go.temporal.io/sdk/interceptor"
 	"go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/temporal"
+	"go.uber.org/zap"
 
 	"github.com/sagaflow/sagaflow/activities"
 	"github.com/sagaflow/sagaflow/config"
+	"github.com/sagaflow/sagaflow/internal/projector"
+	"github.com/sagaflow/sagaflow/internal/readstore"
 	"github.com/sagaflow/sagaflow/internal/sagaclient"
 	"github.com/sagaflow/sagaflow/internal/temporalclient"
 	"github.com/sagaflow/sagaflow/internal/testenv"
@@ -238,4 +241,34 @@ func (e *Env) Run(in workflows.OrderInput) (workflows.SagaState, string) {
 	}
 	e.tb.Fatalf("saga %s: %v", in.OrderID, err)
 	return state, ""
+}
+
+// ReadSide gives the test a read store of its own (a fresh schema of the
+// reporting database, migrated) and runs a projector that builds it from
+// the test's stores until the test ends.
+func (e *Env) ReadSide() *readstore.Store {
+	e.tb.Helper()
+	store := readstore.New(testenv.Postgres(e.tb, testenv.Reporting))
+	if err := store.Migrate(e.Ctx); err != nil {
+		e.tb.Fatal(err)
+	}
+	p, err := projector.New(store, projector.Sources(e.InventoryPool, e.PaymentsPool, e.MongoDB, e.MongoDB),
+		projector.Options{Holder: testenv.ID("projector"), TTL: 2 * time.Second, LagEvery: 200 * time.Millisecond}, nil, zap.NewNop())
+	if err != nil {
+		e.tb.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = p.Run(ctx) // Run returns nil when ctx ends, its only way out
+	}()
+	e.tb.Cleanup(func() { cancel(); <-done })
+	return store
+}
+
+// WriteStores are the test's stores as the read store's check reads them.
+func (e *Env) WriteStores() readstore.WriteStores {
+	return readstore.WriteStores{Inventory: e.InventoryPool, Payments: e.PaymentsPool,
+		Orders: e.Orders.Collection(), Shipments: e.Shipping.Collection()}
 }

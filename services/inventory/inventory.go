@@ -34,6 +34,10 @@ type Service struct {
 // New returns a Service on pool. Call Migrate once before use.
 func New(pool *pgxpool.Pool) *Service { return &Service{pool: pool} }
 
+// Pool is the service's database, for readers of its records that the
+// service does not serve (the read store's check).
+func (s *Service) Pool() *pgxpool.Pool { return s.pool }
+
 // Migrate creates or upgrades the schema, including the barrier table.
 func (s *Service) Migrate(ctx context.Context) error {
 	if _, err := pgstore.Apply(ctx, s.pool, migrations, "migrations", barrier.CreateTable); err != nil {

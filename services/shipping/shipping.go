@@ -76,6 +76,10 @@ func New(db *mongo.Database, countries []string) *Service {
 	return &Service{coll: mongostore.Collection(db, Collection), countries: slices.Clone(countries), now: time.Now}
 }
 
+// Collection is the service's collection, for readers of its documents
+// that the service does not serve (the read store's check).
+func (s *Service) Collection() *mongo.Collection { return s.coll }
+
 // Migrate creates the collection's indexes, those the cleanup reads
 // included (see PruneTombstones).
 func (s *Service) Migrate(ctx context.Context) error {
