@@ -95,7 +95,12 @@ type Cell struct {
 	CPU     CPUShare   `json:"cpu_cores"`
 	// LockHeld is how long the coordinated mode's orders held the stock
 	// row's lock (every completed order of the cell, warm-up included).
-	LockHeld   *Latency `json:"lock_held,omitempty"`
+	LockHeld *Latency `json:"lock_held,omitempty"`
+	// ReadLag is, for the sagaflow modes, the end-to-end lag of the read
+	// side: from each event's write to its view's update by the projector
+	// that ran beside the cell's worker; ReadEvents how many events.
+	ReadLag    *Latency `json:"read_lag,omitempty"`
+	ReadEvents int      `json:"read_events,omitempty"`
 	FirstError string   `json:"first_error,omitempty"`
 }
 

@@ -266,6 +266,11 @@ func (r *Runner) cellOn(ctx context.Context, st *cellStores, label, kind, mode s
 	cell.fill(res)
 	cell.CPU = share(before, after)
 	cell.LockHeld = held.summary()
+	if st != nil && (mode == ModeSagaflow || mode == ModeSagaflowLocal) {
+		if cell.ReadLag, cell.ReadEvents, err = readLag(ctx, st); err != nil {
+			return cell, err
+		}
+	}
 	if st != nil {
 		if cell.Stock, err = checkStock(ctx, st.Stores, cat, res.soldUnits); err != nil {
 			return cell, err
@@ -298,7 +303,17 @@ func (r *Runner) mode(mode string, st *cellStores, queue string, held *lockClock
 		if err != nil {
 			return nil, nil, err
 		}
-		return sagaOrder(c, queue, mode == ModeSagaflowLocal, o.EagerStart), pool.Stop, nil
+		stopProjector, err := startProjector(context.Background(), st, queue)
+		if err != nil {
+			pool.Stop()
+			return nil, nil, err
+		}
+		return sagaOrder(c, queue, mode == ModeSagaflowLocal, o.EagerStart), func() {
+			pool.Stop()
+			if err := stopProjector(); err != nil {
+				r.warn(err)
+			}
+		}, nil
 	}
 	return nil, nil, fmt.Errorf("unknown mode %q", mode)
 }

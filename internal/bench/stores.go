@@ -22,12 +22,16 @@ import (
 
 // cellStores are the four services on stores of one cell's own: a schema
 // named after the cell in the inventory and payments databases, and a
-// MongoDB database of that name with "_docs", each on the stack's servers.
+// MongoDB database of that name with "_docs", each on the stack's servers;
+// and a read store, a schema of that name in the reporting database.
 type cellStores struct {
 	invariants.Stores
 	name          string
 	inventoryPool *pgxpool.Pool
 	paymentsPool  *pgxpool.Pool
+	// reportingPool is the cell's read store, a schema of the reporting
+	// database.
+	reportingPool *pgxpool.Pool
 	mongoDB       *mongo.Database
 	urls          []string
 }
@@ -35,12 +39,16 @@ type cellStores struct {
 // openCellStores creates the cell's schemas and database, migrates them
 // and seeds cat's stock and the customers. maxConns bounds each pool.
 func openCellStores(ctx context.Context, cfg config.Config, mc *mongo.Client, name string, maxConns int32, cat catalog) (*cellStores, error) {
-	s := &cellStores{name: name, urls: []string{cfg.InventoryURL, cfg.PaymentsURL}}
+	s := &cellStores{name: name, urls: []string{cfg.InventoryURL, cfg.PaymentsURL, cfg.ReportingURL}}
 	var err error
 	if s.inventoryPool, err = schemaPool(ctx, "inventory", cfg.InventoryURL, name, maxConns); err != nil {
 		return nil, err
 	}
 	if s.paymentsPool, err = schemaPool(ctx, "payments", cfg.PaymentsURL, name, maxConns); err != nil {
+		s.close(ctx)
+		return nil, err
+	}
+	if s.reportingPool, err = schemaPool(ctx, "reporting", cfg.ReportingURL, name, 4); err != nil {
 		s.close(ctx)
 		return nil, err
 	}
@@ -93,7 +101,7 @@ func (s *cellStores) close(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 	defer cancel()
 	var errs []error
-	for _, p := range []*pgxpool.Pool{s.inventoryPool, s.paymentsPool} {
+	for _, p := range []*pgxpool.Pool{s.inventoryPool, s.paymentsPool, s.reportingPool} {
 		if p != nil {
 			p.Close()
 		}

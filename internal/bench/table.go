@@ -29,6 +29,9 @@ func (c Cell) line() string {
 			s += fmt.Sprintf(", STOCK BROKEN (oversold %d): %s", c.Stock.Oversold, c.Stock.Detail)
 		}
 	}
+	if c.ReadLag != nil {
+		s += fmt.Sprintf(", read side lag p50 %.0f ms p99 %.0f ms (%d events)", c.ReadLag.P50, c.ReadLag.P99, c.ReadEvents)
+	}
 	if c.LockHeld != nil {
 		s += fmt.Sprintf(", locks held p50 %.1f ms", c.LockHeld.P50)
 	}
