@@ -18,8 +18,10 @@ import (
 	"github.com/sagaflow/sagaflow/config"
 	"github.com/sagaflow/sagaflow/internal/chaos"
 	"github.com/sagaflow/sagaflow/internal/faults"
+	"github.com/sagaflow/sagaflow/internal/readstore"
 	"github.com/sagaflow/sagaflow/internal/stores"
 	"github.com/sagaflow/sagaflow/internal/temporalclient"
+	"github.com/sagaflow/sagaflow/services/pgstore"
 )
 
 // errBreaches marks a run that finished and found something broken.
@@ -32,7 +34,7 @@ const queuePrefix = "chaos-"
 func command(getenv func(string) string) *cobra.Command {
 	o := chaos.Options{
 		Orders: 1000, Concurrency: 32, Workers: 3, Seed: uint64(time.Now().UnixNano() % 1_000_000), FailShare: 0.3,
-		Kills: 50, Terms: 5, PostgresOutages: 2, MongoOutages: 2, TemporalRestarts: 1, Outage: 4 * time.Second,
+		Kills: 50, Terms: 5, PostgresOutages: 2, MongoOutages: 2, TemporalRestarts: 1, ProjectorKills: 3, ProjectorPauses: 2, Outage: 4 * time.Second,
 		Ambiguous: 0.1, Before: 0.02, Latency: 20 * time.Millisecond, Settle: 5 * time.Minute,
 	}
 	var jsonOut string
@@ -49,12 +51,25 @@ and FerretDB for a while (their data kept), and restarts the Temporal server,
 on a schedule drawn from --seed: the same seed gives the same orders and the
 same faults at the same points of the run.
 
+It also takes away the worker whose projector holds the read store's lease
+(the holder's pid names it): --projector-kills SIGKILL it (restarted after a
+delay), --projector-pauses SIGSTOP it for the lease's TTL + 3s (8s), then
+SIGCONT it, so that it tries to write with a lease another has taken. Each
+failover, from the signal to the lease's next grant, is measured. When the
+leader is not one of the run's workers (a worker of make demo, say), the fault
+waits 10s for one to lead, then is skipped and counted as skipped. Every
+second it samples, in the inventory, payments and reporting databases, the
+oldest open write transaction (one that may hold row locks).
+
 After the last fault it waits (at most --settle) until every saga ended, then
-judges: lost orders (not ended, or unknown to visibility), duplicate effects,
-conservation breaches and orders whose stores contradict their outcome (the
-invariant checker, at rest), and histories that the current workflow code does
-not replay. It prints a table, writes the same as JSON, and exits 1 on any
-breach (2 when the run itself failed).
+(at most 1m) until the projector caught up, and judges: lost orders (not
+ended, or unknown to visibility), duplicate effects, conservation breaches and
+orders whose stores contradict their outcome (the invariant checker, at rest),
+histories that the current workflow code does not replay, read store drift
+(views or counters that differ from the write stores), writes by a fenced
+projector leader, failovers over 10s, and write transactions open longer than
+pgstore.SessionBound (10s) + 5s. It prints a table, writes the same as JSON,
+and exits 1 on any breach (2 when the run itself failed).
 
 The database outages and the Temporal restart need the local stack (make up);
 with external servers, set their counts to 0.`,
@@ -76,6 +91,8 @@ with external servers, set their counts to 0.`,
 	f.IntVar(&o.PostgresOutages, "postgres-outages", o.PostgresOutages, "times PostgreSQL is stopped and restarted")
 	f.IntVar(&o.MongoOutages, "ferretdb-outages", o.MongoOutages, "times FerretDB is stopped and restarted")
 	f.IntVar(&o.TemporalRestarts, "temporal-restarts", o.TemporalRestarts, "times the Temporal dev server is restarted")
+	f.IntVar(&o.ProjectorKills, "projector-kills", o.ProjectorKills, "SIGKILLs of the worker leading the projectors (restarted after a delay)")
+	f.IntVar(&o.ProjectorPauses, "projector-pauses", o.ProjectorPauses, "SIGSTOPs of the worker leading the projectors, held past its lease, then SIGCONT")
 	f.DurationVar(&o.Outage, "outage", o.Outage, "mean length of a database outage")
 	f.Float64Var(&o.Ambiguous, "ambiguous", o.Ambiguous, "probability that an activity commits and then reports an error")
 	f.Float64Var(&o.Before, "before", o.Before, "probability that an activity fails before it runs")
@@ -124,6 +141,29 @@ func run(ctx context.Context, getenv func(string) string, o chaos.Options, jsonO
 	if err := chaos.Seed(ctx, st.Stores); err != nil {
 		return err
 	}
+	// The read store (its lease and views), and one session per service
+	// database as its own role, for the sampler of open write transactions.
+	if err := cfg.Require(config.EnvReportingURL); err != nil {
+		return err
+	}
+	reporting, err := pgstore.OpenPool(ctx, "reporting", cfg.ReportingURL, 4)
+	if err != nil {
+		return err
+	}
+	defer reporting.Close()
+	rs := readstore.New(reporting)
+	if err := rs.Migrate(ctx); err != nil {
+		return err
+	}
+	sessions := map[string]pgstore.Querier{"reporting": reporting}
+	for name, url := range map[string]string{"inventory": cfg.InventoryURL, "payments": cfg.PaymentsURL} {
+		pool, err := pgstore.OpenPool(ctx, name, url, 1)
+		if err != nil {
+			return err
+		}
+		defer pool.Close()
+		sessions[name] = pool
+	}
 	quiet := log.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))
 	c, err := temporalclient.Dial(ctx, cfg, temporalclient.Options{Logger: quiet, Timeout: 15 * time.Second})
 	if err != nil {
@@ -141,7 +181,7 @@ func run(ctx context.Context, getenv func(string) string, o chaos.Options, jsonO
 		spec, logDir, o.Workers)
 	fmt.Fprintf(progress, "run %s: %d orders, %d workers (logs in %s), faults: %s\n", runID, o.Orders, o.Workers, logDir, spec)
 	r := &chaos.Runner{Opts: o, RunID: runID, QueuePrefix: queuePrefix, Client: c, Namespace: cfg.TemporalNamespace, Stores: st.Stores, Fleet: fleet, Stack: stack,
-		Progress: progress, ProgressEvery: 2 * time.Second}
+		ReadStore: rs, Sessions: sessions, Progress: progress, ProgressEvery: 2 * time.Second}
 	rep, err := r.Run(ctx)
 	if err != nil {
 		return err

@@ -127,6 +127,41 @@ func (f *Fleet) Signal(i int, sig syscall.Signal, wait time.Duration) error {
 	return nil
 }
 
+// WorkerOf returns the running worker whose process has pid.
+func (f *Fleet) WorkerOf(pid int) (int, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for i, m := range f.members {
+		if m != nil && m.cmd.Process.Pid == pid {
+			return i, true
+		}
+	}
+	return -1, false
+}
+
+// Pause stops worker i with SIGSTOP: it keeps its connections, and its
+// database sessions any transaction they have open, but does nothing, as
+// if cut off by a partition. Continue (SIGCONT) resumes it.
+func (f *Fleet) Pause(i int) error { return f.signalRunning(i, syscall.SIGSTOP) }
+
+// Continue resumes worker i after Pause.
+func (f *Fleet) Continue(i int) error { return f.signalRunning(i, syscall.SIGCONT) }
+
+// signalRunning sends sig to running worker i's process group (one that
+// has just exited is restarted by the fleet).
+func (f *Fleet) signalRunning(i int, sig syscall.Signal) error {
+	f.mu.Lock()
+	m := f.members[i]
+	f.mu.Unlock()
+	if m == nil {
+		return fmt.Errorf("signal worker %d: %v: the worker is down", i, sig)
+	}
+	if err := syscall.Kill(-m.cmd.Process.Pid, sig); err != nil && !errors.Is(err, syscall.ESRCH) {
+		return fmt.Errorf("signal worker %d: %v: %w", i, sig, err)
+	}
+	return nil
+}
+
 // StopAll stops every worker gracefully and keeps them down.
 func (f *Fleet) StopAll() {
 	f.mu.Lock()

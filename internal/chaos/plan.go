@@ -31,6 +31,11 @@ type Options struct {
 	PostgresOutages  int
 	MongoOutages     int
 	TemporalRestarts int
+	// ProjectorKills and ProjectorPauses are SIGKILLs and SIGSTOPs (held
+	// past the lease, then SIGCONT) of the worker whose projector holds the
+	// read store's lease.
+	ProjectorKills  int
+	ProjectorPauses int
 	// Outage is how long a database stays down.
 	Outage time.Duration
 
@@ -55,7 +60,8 @@ func (o Options) Validate() error {
 		return fmt.Errorf("--workers must be at least 1")
 	case o.FailShare < 0 || o.FailShare > 1:
 		return fmt.Errorf("--fail-share must be from 0 to 1")
-	case o.Kills < 0 || o.Terms < 0 || o.PostgresOutages < 0 || o.MongoOutages < 0 || o.TemporalRestarts < 0:
+	case o.Kills < 0 || o.Terms < 0 || o.PostgresOutages < 0 || o.MongoOutages < 0 || o.TemporalRestarts < 0 ||
+		o.ProjectorKills < 0 || o.ProjectorPauses < 0:
 		return fmt.Errorf("fault counts must not be negative")
 	case o.Ambiguous < 0 || o.Ambiguous > 1 || o.Before < 0 || o.Before > 1:
 		return fmt.Errorf("--ambiguous and --before are probabilities from 0 to 1")
@@ -75,6 +81,9 @@ const (
 	FaultPostgres        FaultKind = "PostgreSQL outage"
 	FaultMongo           FaultKind = "FerretDB outage"
 	FaultTemporalRestart FaultKind = "Temporal restart"
+	// The worker leading the projectors is found when the fault fires.
+	FaultProjectorKill  FaultKind = "SIGKILL projector leader"
+	FaultProjectorPause FaultKind = "SIGSTOP projector leader"
 )
 
 // Fault is one scheduled fault. It fires once AfterOrders orders have been
@@ -83,9 +92,11 @@ const (
 type Fault struct {
 	AfterOrders int       `json:"after_orders"`
 	Kind        FaultKind `json:"kind"`
-	// Worker is the worker a kill or term hits.
+	// Worker is the worker a kill or term hits (a projector leader fault
+	// hits the worker that leads when it fires).
 	Worker int `json:"worker,omitempty"`
-	// Down is how long the worker or server stays down.
+	// Down is how long the worker or server stays down (a paused leader:
+	// stopped).
 	Down time.Duration `json:"down"`
 }
 
@@ -135,6 +146,9 @@ func NewPlan(o Options, runID string) Plan {
 	add(o.PostgresOutages, FaultPostgres, outage)
 	add(o.MongoOutages, FaultMongo, outage)
 	add(o.TemporalRestarts, FaultTemporalRestart, func() time.Duration { return 0 })
+	// Drawn last, so that a seed keeps the other faults of the runs before them.
+	add(o.ProjectorKills, FaultProjectorKill, restart)
+	add(o.ProjectorPauses, FaultProjectorPause, func() time.Duration { return LeaderPause })
 	slices.SortStableFunc(p.Faults, func(a, b Fault) int { return a.AfterOrders - b.AfterOrders })
 	return p
 }

@@ -12,7 +12,9 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/sagaflow/sagaflow/internal/faults"
+	"github.com/sagaflow/sagaflow/internal/readstore"
 	"github.com/sagaflow/sagaflow/services/invariants"
+	"github.com/sagaflow/sagaflow/services/pgstore"
 )
 
 // Runner runs one fault-injection run.
@@ -26,6 +28,14 @@ type Runner struct {
 	Stores    invariants.Stores
 	Fleet     *Fleet
 	Stack     Stack
+	// ReadStore is the read store: its lease names the worker that leads
+	// the projectors, its views and commits are judged after the run.
+	ReadStore *readstore.Store
+	// Sessions are connections, by database name, to the PostgreSQL
+	// databases whose open write transactions the run samples every
+	// second, each as the database's own role (which sees its own
+	// sessions).
+	Sessions map[string]pgstore.Querier
 	// Progress receives a line every ProgressEvery.
 	Progress      io.Writer
 	ProgressEvery time.Duration
@@ -51,6 +61,19 @@ type Figures struct {
 	QuietAfterLastFault time.Duration `json:"quiet_after_last_fault_ns"`
 	P50                 time.Duration `json:"latency_p50_ns"`
 	P99                 time.Duration `json:"latency_p99_ns"`
+
+	// ProjectorKills and ProjectorPauses count the projector leaders
+	// SIGKILLed and SIGSTOPped; ProjectorFaultsSkipped those faults skipped
+	// because no worker of the run led.
+	ProjectorKills         int `json:"projector_leader_sigkills"`
+	ProjectorPauses        int `json:"projector_leader_sigstops"`
+	ProjectorFaultsSkipped int `json:"projector_leader_faults_skipped"`
+	// Failovers are the projector failovers, each measured from the signal
+	// to the lease's next grant; MaxFailover is the longest.
+	Failovers   []Failover    `json:"projector_failovers"`
+	MaxFailover time.Duration `json:"max_projector_failover_ns"`
+	// WriteTxs is what the sampler of open write transactions saw.
+	WriteTxs WriteTxs `json:"write_transactions"`
 }
 
 // Report is everything a run produced.
@@ -71,6 +94,10 @@ func (r *Runner) Run(ctx context.Context) (Report, error) {
 	rep := Report{RunID: r.RunID, Seed: r.Opts.Seed, Options: r.Opts, Faults: plan.Faults}
 	fig := &rep.Figures
 	fig.Orders = len(plan.Orders)
+	since, err := r.dbNow(ctx)
+	if err != nil {
+		return rep, err
+	}
 	for i := range r.Opts.Workers {
 		if err := r.Fleet.Start(i); err != nil {
 			r.Fleet.StopAll()
@@ -88,6 +115,8 @@ func (r *Runner) Run(ctx context.Context) (Report, error) {
 
 	var mu sync.Mutex // guards fig while progress reads it
 	stopProgress := r.reportProgress(d, fig, &mu)
+	stopSampling := sampleWriteTxs(ctx, r.Sessions)
+	defer stopSampling()
 	lastFaultEnd := time.Now()
 	for _, f := range plan.Faults {
 		if !waitStarted(ctx, d, f.AfterOrders, driven) {
@@ -111,7 +140,13 @@ func (r *Runner) Run(ctx context.Context) (Report, error) {
 	}
 	settle.Stop()
 	stopProgress()
+	// The workers' projectors catch up before they stop.
+	caughtUp, err := r.awaitCaughtUp(ctx)
+	fig.WriteTxs = stopSampling()
 	r.Fleet.StopAll()
+	if err != nil {
+		return rep, err
+	}
 
 	fig.Elapsed = time.Since(began)
 	fig.WorkerExits = r.Fleet.Unexpected()
@@ -139,7 +174,11 @@ func (r *Runner) Run(ctx context.Context) (Report, error) {
 	}
 	fig.AmbiguousCommits, fig.FailuresBeforeCommit = injected[faults.KindAmbiguous], injected[faults.KindBefore]
 	rep.Verdict, err = Judge(ctx, r.Client, r.Namespace, r.Stores, ids, 30*time.Second)
-	return rep, err
+	if err != nil {
+		return rep, err
+	}
+	rep.Verdict.JudgeBounds(fig.Failovers, fig.WriteTxs.Slow)
+	return rep, r.judgeReadStore(ctx, &rep.Verdict, caughtUp, since)
 }
 
 // inject carries out one fault and waits until what it took away is back.
@@ -171,6 +210,8 @@ func (r *Runner) inject(ctx context.Context, f Fault, fig *Figures, mu *sync.Mut
 		count(n)
 		sleep(ctx, f.Down)
 		return r.Stack.Up(ctx)
+	case FaultProjectorKill, FaultProjectorPause:
+		return r.hitLeader(ctx, f, fig, mu)
 	}
 	return fmt.Errorf("unknown fault %q", f.Kind)
 }
@@ -193,8 +234,9 @@ func (r *Runner) reportProgress(d *driver, fig *Figures, mu *sync.Mutex) (stop f
 				return
 			case <-t.C:
 				mu.Lock()
-				fmt.Fprintf(r.Progress, "orders %d started, %d ended of %d | faults: %d kills, %d terms, %d PostgreSQL and %d FerretDB outages, %d Temporal restarts\n",
-					d.started.Load(), d.done.Load(), r.Opts.Orders, fig.Kills, fig.Terms, fig.PostgresOutages, fig.MongoOutages, fig.TemporalRestarts)
+				fmt.Fprintf(r.Progress, "orders %d started, %d ended of %d | faults: %d kills, %d terms, %d PostgreSQL and %d FerretDB outages, %d Temporal restarts, %d projector leader kills and %d pauses\n",
+					d.started.Load(), d.done.Load(), r.Opts.Orders, fig.Kills, fig.Terms, fig.PostgresOutages, fig.MongoOutages, fig.TemporalRestarts,
+					fig.ProjectorKills, fig.ProjectorPauses)
 				mu.Unlock()
 			}
 		}

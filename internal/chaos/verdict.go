@@ -21,6 +21,7 @@ import (
 
 	"github.com/sagaflow/sagaflow/internal/sagaclient"
 	"github.com/sagaflow/sagaflow/services/invariants"
+	"github.com/sagaflow/sagaflow/services/pgstore"
 	"github.com/sagaflow/sagaflow/workflows"
 )
 
@@ -38,14 +39,64 @@ type Verdict struct {
 	// whose history the current workflow code does not replay.
 	Replayed       int      `json:"replayed"`
 	ReplayFailures []string `json:"replay_failures"`
+
+	// ReadStoreDrift lists where the read store differs from the write
+	// stores once the projector caught up after the last saga ended
+	// (readstore.Store.Check; orders of sagas still running elsewhere are
+	// left out), over ReadStoreOrders orders.
+	ReadStoreDrift  []string `json:"read_store_drift"`
+	ReadStoreOrders int      `json:"read_store_orders"`
+	// FencedWrites counts the read store's commits, since the run began,
+	// by a projector leader after its lease had been granted to another
+	// (readstore.Store.FencedWrites).
+	FencedWrites int `json:"fenced_writes"`
+	// SlowFailovers are the projector failovers longer than FailoverBound.
+	SlowFailovers []Failover `json:"slow_failovers"`
+	// LongWriteTransactions are the write transactions seen open longer
+	// than WriteTxBound.
+	LongWriteTransactions []WriteTx `json:"long_write_transactions"`
 }
+
+// The bounds a run is held to.
+const (
+	// FailoverBound bounds a projector failover: from the signal that took
+	// the leader away to the lease's next grant. A standby takes over
+	// within the lease's TTL and its retry interval (6 s), but not before
+	// a write the leader was stopped in has ended (it holds the lease row):
+	// for a paused leader, once it is continued (LeaderPause, 8 s).
+	FailoverBound = 10 * time.Second
+	// WriteTxBound bounds how long a write transaction (which may hold row
+	// locks) stays open: pgstore.SessionBound, for a session whose client
+	// is stopped or cut off, and a margin for one that was still working.
+	WriteTxBound = pgstore.SessionBound + 5*time.Second
+)
 
 // Lost is the number of lost orders.
 func (v Verdict) Lost() int { return len(v.NotTerminal) + len(v.UnknownToVisibility) }
 
 // Breaches is the number of things wrong: lost orders, invariant breaches
-// (duplicate effects included) and histories that do not replay.
-func (v Verdict) Breaches() int { return v.Lost() + v.Invariants.Breaches() + len(v.ReplayFailures) }
+// (duplicate effects included), histories that do not replay, read store
+// drift, writes by a fenced projector leader, slow failovers and write
+// transactions held open too long.
+func (v Verdict) Breaches() int {
+	return v.Lost() + v.Invariants.Breaches() + len(v.ReplayFailures) +
+		len(v.ReadStoreDrift) + v.FencedWrites + len(v.SlowFailovers) + len(v.LongWriteTransactions)
+}
+
+// JudgeBounds adds to v the failovers longer than FailoverBound and the
+// write transactions open longer than WriteTxBound.
+func (v *Verdict) JudgeBounds(failovers []Failover, txs []WriteTx) {
+	for _, f := range failovers {
+		if f.Took > FailoverBound {
+			v.SlowFailovers = append(v.SlowFailovers, f)
+		}
+	}
+	for _, tx := range txs {
+		if tx.Open > WriteTxBound {
+			v.LongWriteTransactions = append(v.LongWriteTransactions, tx)
+		}
+	}
+}
 
 // Judge examines the sagas of orderIDs: every one must have ended and be
 // listed by visibility (which it polls for up to visibilityWait, as it is

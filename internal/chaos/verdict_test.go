@@ -89,3 +89,39 @@ func TestVerdictLeavesAnotherRunsSagaInFlight(t *testing.T) {
 		t.Fatalf("judged as the run's own saga: %+v, %v", own, err)
 	}
 }
+
+// The read side's breaches count, each alone: drift, a fenced leader's
+// writes, failovers over FailoverBound and write transactions open over
+// WriteTxBound (at the bound is within it).
+func TestVerdictCountsTheReadSidesBreaches(t *testing.T) {
+	within := chaos.Verdict{}
+	within.JudgeBounds(
+		[]chaos.Failover{{Took: 5 * time.Second, NewEpoch: 2}, {Took: chaos.FailoverBound, NewEpoch: 3}},
+		[]chaos.WriteTx{{Database: "inventory", Open: 2 * time.Second}, {Database: "payments", Open: chaos.WriteTxBound}})
+	if within.Breaches() != 0 {
+		t.Fatalf("breaches within the bounds: %+v", within)
+	}
+	if chaos.WriteTxBound != 15*time.Second {
+		t.Fatalf("WriteTxBound %s, want pgstore.SessionBound (10s) + 5s", chaos.WriteTxBound)
+	}
+	bounded := chaos.Verdict{}
+	bounded.JudgeBounds(
+		[]chaos.Failover{{Took: chaos.FailoverBound + time.Millisecond, NewEpoch: 4}, {Took: 30 * time.Second}, {Took: time.Second, NewEpoch: 6}},
+		[]chaos.WriteTx{{Database: "inventory", PID: 7, Open: chaos.WriteTxBound + time.Second}, {Database: "payments", Open: time.Second}})
+	if len(bounded.SlowFailovers) != 2 || len(bounded.LongWriteTransactions) != 1 || bounded.LongWriteTransactions[0].PID != 7 {
+		t.Fatalf("judged %+v", bounded)
+	}
+	for _, c := range []struct {
+		name string
+		v    chaos.Verdict
+		want int
+	}{
+		{"read store drift", chaos.Verdict{ReadStoreDrift: []string{"order a: status PENDING, write stores say CONFIRMED", "SKU b: counters"}}, 2},
+		{"writes by a fenced leader", chaos.Verdict{FencedWrites: 3}, 3},
+		{"slow failovers and long write transactions", bounded, 3},
+	} {
+		if got := c.v.Breaches(); got != c.want {
+			t.Errorf("%s: %d breaches, want %d", c.name, got, c.want)
+		}
+	}
+}
