@@ -85,9 +85,22 @@ func (s *Store) Release(ctx context.Context, l Lease) error {
 	return nil
 }
 
+// WriteIdleBound is how long a write transaction of the read store may
+// wait for its writer between two statements before the server ends it.
+// A write is a few statements sent back to back; a writer paused or cut
+// off in the middle of one would otherwise keep the lease row locked, and
+// every standby out, until the session bound (pgstore.SessionBound). With
+// it, a takeover waits at most this long for such a write, less than the
+// lease's TTL.
+const WriteIdleBound = 3 * time.Second
+
 // fence checks, first thing in a write transaction, that l is the current
-// grant and unexpired, and locks the lease row until the transaction ends.
+// grant and unexpired, and locks the lease row until the transaction ends;
+// the transaction is ended by the server if it idles for WriteIdleBound.
 func (l Lease) fence(ctx context.Context, tx pgx.Tx) error {
+	if _, err := tx.Exec(ctx, fmt.Sprintf(`SET LOCAL idle_in_transaction_session_timeout = %d`, WriteIdleBound.Milliseconds())); err != nil {
+		return fmt.Errorf("bound the write: %w", err)
+	}
 	var ok bool
 	err := tx.QueryRow(ctx, `SELECT holder = $2 AND epoch = $3 AND expires_at > clock_timestamp()
 		FROM projector_lease WHERE name = $1 FOR SHARE`, l.Name, l.Holder, l.Epoch).Scan(&ok)

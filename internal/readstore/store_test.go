@@ -128,7 +128,7 @@ func TestAFencedLeaderWritesNothing(t *testing.T) {
 	if err := a.Fence(ctx, tx); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(1500 * time.Millisecond) // a's lease expires while its write is open
+	time.Sleep(1200 * time.Millisecond) // a's lease expires while its write is open (not yet WriteIdleBound)
 	if _, ok, err := s.Acquire(ctx, readstore.LeaseName, "b", time.Second, 300*time.Millisecond); ok || err != nil {
 		t.Fatalf("b took the lease during a's open write (%v)", err)
 	}
@@ -162,5 +162,33 @@ func TestAFencedLeaderWritesNothing(t *testing.T) {
 	}
 	if n, err := s.FencedWrites(ctx, start); err != nil || n != 1 {
 		t.Fatalf("fenced writes after a forged one: %d (%v), want 1", n, err)
+	}
+}
+
+// TestAWriterCutOffMidWriteReleasesTheLeaseRow: a leader whose write
+// idles (paused, cut off) is ended by the server after
+// readstore.WriteIdleBound, so a standby takes over once the lease has
+// expired, without waiting for the writer.
+func TestAWriterCutOffMidWriteReleasesTheLeaseRow(t *testing.T) {
+	s, pool, ctx := store(t)
+	a, ok, err := s.Acquire(ctx, readstore.LeaseName, "a", time.Second, 200*time.Millisecond)
+	if err != nil || !ok {
+		t.Fatalf("acquire a: %v %v", ok, err)
+	}
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck // the server ends it
+	if err := a.Fence(ctx, tx); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(readstore.WriteIdleBound + time.Second)
+	b, ok, err := s.Acquire(ctx, readstore.LeaseName, "b", time.Minute, 500*time.Millisecond)
+	if err != nil || !ok || b.Epoch != a.Epoch+1 {
+		t.Fatalf("b after a's write idled %s: %+v %v %v", readstore.WriteIdleBound, b, ok, err)
+	}
+	if err := tx.Commit(ctx); err == nil {
+		t.Fatal("a's idle write committed after the server's bound")
 	}
 }
