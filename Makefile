@@ -4,7 +4,7 @@
 
 GO ?= go
 # The short fault-injection run that `make test` ends with (CI runs it too).
-CHAOS_SHORT ?= --orders 150 --concurrency 16 --kills 12 --terms 2 --postgres-outages 1 --ferretdb-outages 1 --temporal-restarts 1 --projector-kills 2 --projector-pauses 1 --ambiguous 0.1 --seed 7
+CHAOS_SHORT ?= --orders 150 --concurrency 16 --kills 12 --terms 2 --postgres-outages 1 --ferretdb-outages 1 --temporal-restarts 1 --projector-kills 2 --projector-pauses 1 --partitions 3 --projector-partitions 1 --ambiguous 0.1 --seed 7
 # Arguments of `make chaos` (the full run's defaults are in chaos/run.go).
 CHAOS_ARGS ?=
 # Arguments of `make bench` (go run ./bench --help; --docs refreshes docs/bench/).

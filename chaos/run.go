@@ -34,7 +34,8 @@ const queuePrefix = "chaos-"
 func command(getenv func(string) string) *cobra.Command {
 	o := chaos.Options{
 		Orders: 1000, Concurrency: 32, Workers: 3, Seed: uint64(time.Now().UnixNano() % 1_000_000), FailShare: 0.3,
-		Kills: 50, Terms: 5, PostgresOutages: 2, MongoOutages: 2, TemporalRestarts: 1, ProjectorKills: 3, ProjectorPauses: 2, Outage: 4 * time.Second,
+		Kills: 50, Terms: 5, PostgresOutages: 2, MongoOutages: 2, TemporalRestarts: 1, ProjectorKills: 3, ProjectorPauses: 2,
+		Partitions: 6, ProjectorPartitions: 2, Outage: 4 * time.Second,
 		Ambiguous: 0.1, Before: 0.02, Latency: 20 * time.Millisecond, Settle: 5 * time.Minute,
 	}
 	var jsonOut string
@@ -51,13 +52,22 @@ and FerretDB for a while (their data kept), and restarts the Temporal server,
 on a schedule drawn from --seed: the same seed gives the same orders and the
 same faults at the same points of the run.
 
+With --partitions, each worker reaches PostgreSQL, FerretDB and Temporal
+through proxies of its own (Toxiproxy, in this process), and a partition cuts
+one worker off from one server for 4 to 14s: what it sends is dropped, its
+connections hang rather than fail, until the partition heals (which closes
+them).
+
 It also takes away the worker whose projector holds the read store's lease
 (the holder's pid names it): --projector-kills SIGKILL it (restarted after a
 delay), --projector-pauses SIGSTOP it for the lease's TTL + 3s (8s), then
-SIGCONT it, so that it tries to write with a lease another has taken. Each
-failover, from the signal to the lease's next grant, is measured. When the
-leader is not one of the run's workers (a worker of make demo, say), the fault
-waits 10s for one to lead, then is skipped and counted as skipped. Every
+SIGCONT it, so that it tries to write with a lease another has taken, and
+--projector-partitions cut it off from PostgreSQL for as long. Each failover,
+from the fault to the lease's next grant, is measured. When the
+leader is not one of the run's workers (a worker of another stack or machine),
+the fault waits 10s for one to lead, then is skipped and counted as skipped;
+the stack's own worker (make worker, make demo) is stopped for the run and
+started again at its end. Every
 second it samples, in the inventory, payments and reporting databases, the
 oldest open write transaction (one that may hold row locks).
 
@@ -93,6 +103,8 @@ with external servers, set their counts to 0.`,
 	f.IntVar(&o.TemporalRestarts, "temporal-restarts", o.TemporalRestarts, "times the Temporal dev server is restarted")
 	f.IntVar(&o.ProjectorKills, "projector-kills", o.ProjectorKills, "SIGKILLs of the worker leading the projectors (restarted after a delay)")
 	f.IntVar(&o.ProjectorPauses, "projector-pauses", o.ProjectorPauses, "SIGSTOPs of the worker leading the projectors, held past its lease, then SIGCONT")
+	f.IntVar(&o.Partitions, "partitions", o.Partitions, "partitions of a random worker from a random server (PostgreSQL, FerretDB or Temporal): what passes is dropped, its connections hang, for 4 to 14 s")
+	f.IntVar(&o.ProjectorPartitions, "projector-partitions", o.ProjectorPartitions, "partitions of the worker leading the projectors from PostgreSQL, past its lease")
 	f.DurationVar(&o.Outage, "outage", o.Outage, "mean length of a database outage")
 	f.Float64Var(&o.Ambiguous, "ambiguous", o.Ambiguous, "probability that an activity commits and then reports an error")
 	f.Float64Var(&o.Before, "before", o.Before, "probability that an activity fails before it runs")
@@ -128,6 +140,18 @@ func run(ctx context.Context, getenv func(string) string, o chaos.Options, jsonO
 	stack := chaos.Stack{Bin: stackBin}
 	if err := stack.Up(ctx); err != nil {
 		return err
+	}
+	stoppedWorker, err := stack.StopWorker(ctx)
+	if err != nil {
+		return err
+	}
+	if stoppedWorker {
+		fmt.Fprintln(progress, "stopped the stack's worker for the run (its projector would lead the read side); it starts again at the end")
+		defer func() {
+			if err := stack.StartWorker(context.WithoutCancel(ctx)); err != nil {
+				fmt.Fprintln(progress, "the stack's worker did not start again:", err)
+			}
+		}()
 	}
 	cfg, err := config.Load(getenv)
 	if err != nil {
@@ -179,9 +203,21 @@ func run(ctx context.Context, getenv func(string) string, o chaos.Options, jsonO
 	// stack's own, and would contend for one port.
 	fleet := chaos.NewFleet(workerBin, []string{"--log-format", "json", "--task-queue-prefix", queuePrefix, "--stop-timeout", "5s", "--metrics-listen", ""},
 		spec, logDir, o.Workers)
+	var parts *chaos.Partitions
+	if o.Partitions+o.ProjectorPartitions > 0 {
+		// Each worker reaches the servers through proxies of its own, so
+		// that one can be cut off.
+		if parts, err = chaos.NewPartitions(cfg, o.Workers); err != nil {
+			return err
+		}
+		defer parts.Close()
+		for i := range o.Workers {
+			fleet.SetEnv(i, parts.Env(i))
+		}
+	}
 	fmt.Fprintf(progress, "run %s: %d orders, %d workers (logs in %s), faults: %s\n", runID, o.Orders, o.Workers, logDir, spec)
 	r := &chaos.Runner{Opts: o, RunID: runID, QueuePrefix: queuePrefix, Client: c, Namespace: cfg.TemporalNamespace, Stores: st.Stores, Fleet: fleet, Stack: stack,
-		ReadStore: rs, Sessions: sessions, Progress: progress, ProgressEvery: 2 * time.Second}
+		ReadStore: rs, Partitions: parts, Sessions: sessions, Progress: progress, ProgressEvery: 2 * time.Second}
 	rep, err := r.Run(ctx)
 	if err != nil {
 		return err

@@ -34,7 +34,11 @@ func writeTable(w io.Writer, rep chaos.Report) {
 	fmt.Fprintf(tw, "worker SIGKILLs / SIGTERMs\t%d / %d\t(%d exits on their own, restarted)\n", f.Kills, f.Terms, f.WorkerExits)
 	fmt.Fprintf(tw, "PostgreSQL / FerretDB outages\t%d / %d\t\n", f.PostgresOutages, f.MongoOutages)
 	fmt.Fprintf(tw, "Temporal restarts\t%d\t\n", f.TemporalRestarts)
-	fmt.Fprintf(tw, "projector leader SIGKILLs / SIGSTOPs\t%d / %d\t(%d skipped: no worker of the run led)\n", f.ProjectorKills, f.ProjectorPauses, f.ProjectorFaultsSkipped)
+	fmt.Fprintf(tw, "partitions of a worker\t%d\t(PostgreSQL %d, FerretDB %d, Temporal %d; connections hang, nothing passes)\n",
+		f.Partitions[chaos.ServerPostgres]+f.Partitions[chaos.ServerFerretDB]+f.Partitions[chaos.ServerTemporal],
+		f.Partitions[chaos.ServerPostgres], f.Partitions[chaos.ServerFerretDB], f.Partitions[chaos.ServerTemporal])
+	fmt.Fprintf(tw, "projector leader SIGKILLs / SIGSTOPs / partitions\t%d / %d / %d\t(%d skipped: no worker of the run led)\n",
+		f.ProjectorKills, f.ProjectorPauses, f.ProjectorPartitions, f.ProjectorFaultsSkipped)
 	fmt.Fprintf(tw, "projector failover (max)\t%s\t(%s)\n", f.MaxFailover.Round(time.Millisecond), failovers(f.Failovers))
 	fmt.Fprintf(tw, "longest write transaction\t%s\t(%s; %d samples, %d failed)\n", f.WriteTxs.Longest.Open.Round(time.Millisecond), writeTx(f.WriteTxs.Longest), f.WriteTxs.Samples, f.WriteTxs.Failed)
 	fmt.Fprintf(tw, "ambiguous commits injected\t%d\t(and %d failures before commit)\n", f.AmbiguousCommits, f.FailuresBeforeCommit)
@@ -86,10 +90,8 @@ func failovers(fs []chaos.Failover) string {
 	}
 	var parts []string
 	for _, f := range fs {
-		kind := "kill"
-		if f.Kind == chaos.FaultProjectorPause {
-			kind = "pause"
-		}
+		kind := map[chaos.FaultKind]string{chaos.FaultProjectorKill: "kill", chaos.FaultProjectorPause: "pause",
+			chaos.FaultProjectorPartition: "partition"}[f.Kind]
 		took := f.Took.Round(time.Millisecond).String()
 		if f.NewEpoch == 0 {
 			took = "no grant in " + took

@@ -22,11 +22,12 @@ var serverArgs = []struct{ arg, name string }{
 	{"postgres", namePostgres},
 	{"ferretdb", nameFerretDB},
 	{"mongo", nameFerretDB},
+	{"worker", nameWorker},
 }
 
 // validServerNames lists the names `stop` takes, for messages.
 func validServerNames() string {
-	return "temporal, postgres, ferretdb (alias mongo)"
+	return "temporal, postgres, ferretdb (alias mongo), worker"
 }
 
 // parseServer maps a server name given to `stop` to the server's name.
@@ -48,6 +49,8 @@ func serverTitle(name string) string {
 		return "PostgreSQL"
 	case nameFerretDB:
 		return "FerretDB"
+	case nameWorker:
+		return "Worker"
 	}
 	return name
 }
@@ -59,8 +62,8 @@ func stopCommand(s settings, settingsErr error) *cobra.Command {
 		valid = append(valid, a.arg)
 	}
 	return &cobra.Command{
-		Use:       "stop temporal|postgres|ferretdb|mongo",
-		Short:     "Stop one server, keeping its data and its address; `up` restarts it",
+		Use:       "stop temporal|postgres|ferretdb|mongo|worker",
+		Short:     "Stop one server, keeping its data and its address (`up` restarts it), or the worker (`worker` restarts it)",
 		ValidArgs: valid,
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) != 1 {
@@ -102,9 +105,12 @@ func (la launcher) stop(ctx context.Context, name string) error {
 	}
 	defer unlock()
 
-	ports := la.recordedPorts(name)
-	if err := writePortsFile(la.s.runDir(), name, ports); err != nil {
-		return fmt.Errorf("stop %s: %w", name, err)
+	var ports map[string]string
+	if name != nameWorker { // the worker listens on no port of the stack's
+		ports = la.recordedPorts(name)
+		if err := writePortsFile(la.s.runDir(), name, ports); err != nil {
+			return fmt.Errorf("stop %s: %w", name, err)
+		}
 	}
 	stopped, errs := la.stopServer(ctx, name)
 	if err := errors.Join(errs...); err != nil {
@@ -112,6 +118,10 @@ func (la launcher) stop(ctx context.Context, name string) error {
 	}
 	if stopped == 0 {
 		fmt.Fprintf(la.out, "%-11s not running\n", title)
+		return nil
+	}
+	if name == nameWorker {
+		fmt.Fprintf(la.out, "%-11s stopped in %s; `worker` (make worker) starts it again\n", title, time.Since(began).Round(10*time.Millisecond))
 		return nil
 	}
 	fmt.Fprintf(la.out, "%-11s stopped in %s; data kept, `up` restarts it%s\n",

@@ -24,6 +24,8 @@ type Fleet struct {
 	args   []string
 	env    []string
 	logDir string
+	// memberEnv[i] is added to worker i's environment (SetEnv).
+	memberEnv [][]string
 
 	mu      sync.Mutex
 	members []*member // nil while a worker is down
@@ -49,7 +51,16 @@ const restartPause = time.Second
 // runner's client and its replayer read them without keys.
 func NewFleet(bin string, args []string, faultSpec, logDir string, n int) *Fleet {
 	env := append(os.Environ(), "SAGAFLOW_FAULTS="+faultSpec, "SAGAFLOW_ENCRYPT=false")
-	return &Fleet{bin: bin, args: args, env: env, logDir: logDir, members: make([]*member, n)}
+	return &Fleet{bin: bin, args: args, env: env, logDir: logDir, members: make([]*member, n), memberEnv: make([][]string, n)}
+}
+
+// SetEnv gives worker i the variables env (KEY=value) on top of the
+// fleet's, from its next start on: its own server addresses, say
+// (Partitions.Env).
+func (f *Fleet) SetEnv(i int, env []string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.memberEnv[i] = env
 }
 
 // Start starts worker i (a no-op while it runs).
@@ -64,7 +75,7 @@ func (f *Fleet) Start(i int) error {
 		return fmt.Errorf("worker %d log: %w", i, err)
 	}
 	cmd := exec.Command(f.bin, f.args...)
-	cmd.Env, cmd.Stdout, cmd.Stderr = f.env, log, log
+	cmd.Env, cmd.Stdout, cmd.Stderr = append(f.env[:len(f.env):len(f.env)], f.memberEnv[i]...), log, log
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		log.Close()

@@ -56,8 +56,9 @@ func (f Failover) String() string {
 	return fmt.Sprintf("%s (worker %d, epoch %d): epoch %d granted after %s", f.Kind, f.Worker, f.Epoch, f.NewEpoch, f.Took.Round(time.Millisecond))
 }
 
-// hitLeader SIGKILLs (restarting it after f.Down) or pauses (for f.Down)
-// the worker that holds the projector's lease, and measures the failover:
+// hitLeader SIGKILLs (restarting it after f.Down), pauses (for f.Down)
+// or cuts off from PostgreSQL (for f.Down) the worker that holds the
+// projector's lease, and measures the failover:
 // the time until the lease's next grant. When no worker of the fleet leads
 // within leaderWait, it skips the fault.
 func (r *Runner) hitLeader(ctx context.Context, f Fault, fig *Figures, mu *sync.Mutex) error {
@@ -78,18 +79,30 @@ func (r *Runner) hitLeader(ctx context.Context, f Fault, fig *Figures, mu *sync.
 	go func() { granted <- r.awaitGrant(grantCtx, lease.Epoch, signalled) }()
 	var err error
 	var n *int
-	if f.Kind == FaultProjectorKill {
+	switch f.Kind {
+	case FaultProjectorKill:
 		n = &fig.ProjectorKills
 		if err = r.Fleet.Signal(worker, syscall.SIGKILL, 15*time.Second); err == nil {
 			sleep(ctx, f.Down)
 			err = r.Fleet.Start(worker)
 		}
-	} else {
+	case FaultProjectorPause:
 		n = &fig.ProjectorPauses
 		if err = r.Fleet.Pause(worker); err == nil {
 			sleep(ctx, f.Down)
 			err = r.Fleet.Continue(worker)
 		}
+	case FaultProjectorPartition:
+		n = &fig.ProjectorPartitions
+		if r.Partitions == nil {
+			return fmt.Errorf("a partition without the workers' proxies")
+		}
+		if err = r.Partitions.Cut(worker, ServerPostgres); err == nil {
+			sleep(ctx, f.Down)
+			err = r.Partitions.Heal(worker, ServerPostgres)
+		}
+	default:
+		return fmt.Errorf("%s is not a projector leader fault", f.Kind)
 	}
 	if err != nil {
 		return err

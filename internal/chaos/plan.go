@@ -36,6 +36,12 @@ type Options struct {
 	// read store's lease.
 	ProjectorKills  int
 	ProjectorPauses int
+	// Partitions cut a random worker off from a random server (PostgreSQL,
+	// FerretDB or Temporal) for a while, dropping what passes (see
+	// Partitions); ProjectorPartitions cut the worker whose projector
+	// holds the lease off from PostgreSQL, past the lease.
+	Partitions          int
+	ProjectorPartitions int
 	// Outage is how long a database stays down.
 	Outage time.Duration
 
@@ -61,7 +67,7 @@ func (o Options) Validate() error {
 	case o.FailShare < 0 || o.FailShare > 1:
 		return fmt.Errorf("--fail-share must be from 0 to 1")
 	case o.Kills < 0 || o.Terms < 0 || o.PostgresOutages < 0 || o.MongoOutages < 0 || o.TemporalRestarts < 0 ||
-		o.ProjectorKills < 0 || o.ProjectorPauses < 0:
+		o.ProjectorKills < 0 || o.ProjectorPauses < 0 || o.Partitions < 0 || o.ProjectorPartitions < 0:
 		return fmt.Errorf("fault counts must not be negative")
 	case o.Ambiguous < 0 || o.Ambiguous > 1 || o.Before < 0 || o.Before > 1:
 		return fmt.Errorf("--ambiguous and --before are probabilities from 0 to 1")
@@ -84,6 +90,18 @@ const (
 	// The worker leading the projectors is found when the fault fires.
 	FaultProjectorKill  FaultKind = "SIGKILL projector leader"
 	FaultProjectorPause FaultKind = "SIGSTOP projector leader"
+	// FaultPartition cuts Fault.Worker off from Fault.Server.
+	FaultPartition FaultKind = "partition worker"
+	// FaultProjectorPartition cuts the leading worker off from PostgreSQL.
+	FaultProjectorPartition FaultKind = "partition projector leader"
+)
+
+// A partition of a worker lasts from partitionMin to partitionMin +
+// partitionSpread: around pgstore.SessionBound, so that some outlast the
+// server's bound on a session left hanging in a transaction and some do not.
+const (
+	partitionMin    = 4 * time.Second
+	partitionSpread = 10 * time.Second
 )
 
 // Fault is one scheduled fault. It fires once AfterOrders orders have been
@@ -95,8 +113,10 @@ type Fault struct {
 	// Worker is the worker a kill or term hits (a projector leader fault
 	// hits the worker that leads when it fires).
 	Worker int `json:"worker,omitempty"`
+	// Server is the server a partition cuts the worker off from.
+	Server string `json:"server,omitempty"`
 	// Down is how long the worker or server stays down (a paused leader:
-	// stopped).
+	// stopped; a partition: cut off).
 	Down time.Duration `json:"down"`
 }
 
@@ -133,8 +153,14 @@ func NewPlan(o Options, runID string) Plan {
 			f := Fault{Kind: kind, Down: down()}
 			// Faults land between 5% and 90% of the orders, while sagas run.
 			f.AfterOrders = o.Orders/20 + rng.IntN(max(1, o.Orders*85/100))
-			if kind == FaultKill || kind == FaultTerm {
+			if kind == FaultKill || kind == FaultTerm || kind == FaultPartition {
 				f.Worker = rng.IntN(o.Workers)
+			}
+			if kind == FaultPartition {
+				f.Server = PartitionServers[rng.IntN(len(PartitionServers))]
+			}
+			if kind == FaultProjectorPartition {
+				f.Server = ServerPostgres
 			}
 			p.Faults = append(p.Faults, f)
 		}
@@ -149,6 +175,8 @@ func NewPlan(o Options, runID string) Plan {
 	// Drawn last, so that a seed keeps the other faults of the runs before them.
 	add(o.ProjectorKills, FaultProjectorKill, restart)
 	add(o.ProjectorPauses, FaultProjectorPause, func() time.Duration { return LeaderPause })
+	add(o.Partitions, FaultPartition, func() time.Duration { return partitionMin + time.Duration(rng.Int64N(int64(partitionSpread))) })
+	add(o.ProjectorPartitions, FaultProjectorPartition, func() time.Duration { return LeaderPause })
 	slices.SortStableFunc(p.Faults, func(a, b Fault) int { return a.AfterOrders - b.AfterOrders })
 	return p
 }

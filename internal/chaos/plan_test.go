@@ -2,6 +2,7 @@ package chaos_test
 
 import (
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -11,7 +12,7 @@ import (
 
 func options() chaos.Options {
 	return chaos.Options{Orders: 200, Concurrency: 8, Workers: 3, Seed: 42, FailShare: 0.3,
-		Kills: 10, Terms: 2, PostgresOutages: 1, MongoOutages: 1, TemporalRestarts: 1, ProjectorKills: 3, ProjectorPauses: 2,
+		Kills: 10, Terms: 2, PostgresOutages: 1, MongoOutages: 1, TemporalRestarts: 1, ProjectorKills: 3, ProjectorPauses: 2, Partitions: 9, ProjectorPartitions: 1,
 		Outage: 2 * time.Second, Ambiguous: 0.1, Settle: time.Minute}
 }
 
@@ -31,6 +32,7 @@ func TestPlanHasEveryFaultWithinTheRunAndValidOrders(t *testing.T) {
 	o := options()
 	p := chaos.NewPlan(o, "r")
 	counts := map[chaos.FaultKind]int{}
+	servers := map[string]bool{}
 	last := 0
 	for _, f := range p.Faults {
 		counts[f.Kind]++
@@ -38,8 +40,17 @@ func TestPlanHasEveryFaultWithinTheRunAndValidOrders(t *testing.T) {
 			t.Errorf("fault %+v out of order or outside the run", f)
 		}
 		last = f.AfterOrders
-		if (f.Kind == chaos.FaultKill || f.Kind == chaos.FaultTerm) && (f.Worker < 0 || f.Worker >= o.Workers) {
+		if (f.Kind == chaos.FaultKill || f.Kind == chaos.FaultTerm || f.Kind == chaos.FaultPartition) && (f.Worker < 0 || f.Worker >= o.Workers) {
 			t.Errorf("fault %+v hits no worker", f)
+		}
+		// A partition cuts a worker off from one of the three servers for
+		// 4 to 14 s; the leader's, from PostgreSQL past its lease.
+		if f.Kind == chaos.FaultPartition && (!slices.Contains(chaos.PartitionServers, f.Server) || f.Down < 4*time.Second || f.Down >= 14*time.Second) ||
+			f.Kind == chaos.FaultProjectorPartition && (f.Server != chaos.ServerPostgres || f.Down != 8*time.Second) {
+			t.Errorf("partition %+v", f)
+		}
+		if f.Kind == chaos.FaultPartition {
+			servers[f.Server] = true
 		}
 		// A killed leader is restarted like a killed worker; a paused one
 		// stays stopped past its lease (5 s) by 3 s.
@@ -49,9 +60,12 @@ func TestPlanHasEveryFaultWithinTheRunAndValidOrders(t *testing.T) {
 		}
 	}
 	want := map[chaos.FaultKind]int{chaos.FaultKill: 10, chaos.FaultTerm: 2, chaos.FaultPostgres: 1, chaos.FaultMongo: 1, chaos.FaultTemporalRestart: 1,
-		chaos.FaultProjectorKill: 3, chaos.FaultProjectorPause: 2}
+		chaos.FaultProjectorKill: 3, chaos.FaultProjectorPause: 2, chaos.FaultPartition: 9, chaos.FaultProjectorPartition: 1}
 	if !reflect.DeepEqual(counts, want) {
 		t.Fatalf("faults %v, want %v", counts, want)
+	}
+	if len(servers) != len(chaos.PartitionServers) {
+		t.Fatalf("9 partitions cut workers off from %v only", servers)
 	}
 	failing := 0
 	for _, in := range p.Orders {
@@ -67,23 +81,23 @@ func TestPlanHasEveryFaultWithinTheRunAndValidOrders(t *testing.T) {
 	}
 }
 
-// The projector leader faults are drawn after the others: a seed's runs
-// without them keep their faults when they are added.
+// The projector leader faults and the partitions are drawn after the
+// others: a seed's runs without them keep their faults when they are added.
 func TestLeaderFaultsKeepTheSeedsOtherFaults(t *testing.T) {
 	o := options()
 	with := chaos.NewPlan(o, "r")
-	o.ProjectorKills, o.ProjectorPauses = 0, 0
+	o.ProjectorKills, o.ProjectorPauses, o.Partitions, o.ProjectorPartitions = 0, 0, 0, 0
 	without := chaos.NewPlan(o, "r")
 	var others []chaos.Fault
 	for _, f := range with.Faults {
-		if f.Kind != chaos.FaultProjectorKill && f.Kind != chaos.FaultProjectorPause {
+		if f.Kind != chaos.FaultProjectorKill && f.Kind != chaos.FaultProjectorPause && f.Kind != chaos.FaultPartition && f.Kind != chaos.FaultProjectorPartition {
 			others = append(others, f)
 		}
 	}
 	if !reflect.DeepEqual(others, without.Faults) || !reflect.DeepEqual(with.Orders, without.Orders) {
 		t.Fatalf("the leader faults changed the other faults:\n%+v\n%+v", others, without.Faults)
 	}
-	if len(with.Faults) != len(without.Faults)+5 {
+	if len(with.Faults) != len(without.Faults)+15 {
 		t.Fatalf("%d faults with the leader faults, %d without", len(with.Faults), len(without.Faults))
 	}
 }

@@ -31,6 +31,9 @@ type Runner struct {
 	// ReadStore is the read store: its lease names the worker that leads
 	// the projectors, its views and commits are judged after the run.
 	ReadStore *readstore.Store
+	// Partitions are the workers' proxies to the servers (nil: no
+	// partition faults; the workers then reach the servers directly).
+	Partitions *Partitions
 	// Sessions are connections, by database name, to the PostgreSQL
 	// databases whose open write transactions the run samples every
 	// second, each as the database's own role (which sees its own
@@ -68,6 +71,10 @@ type Figures struct {
 	ProjectorKills         int `json:"projector_leader_sigkills"`
 	ProjectorPauses        int `json:"projector_leader_sigstops"`
 	ProjectorFaultsSkipped int `json:"projector_leader_faults_skipped"`
+	// Partitions counts the workers cut off, by server; ProjectorPartitions
+	// the projector leaders cut off from PostgreSQL.
+	Partitions          map[string]int `json:"partitions"`
+	ProjectorPartitions int            `json:"projector_leader_partitions"`
 	// Failovers are the projector failovers, each measured from the signal
 	// to the lease's next grant; MaxFailover is the longest.
 	Failovers   []Failover    `json:"projector_failovers"`
@@ -210,8 +217,23 @@ func (r *Runner) inject(ctx context.Context, f Fault, fig *Figures, mu *sync.Mut
 		count(n)
 		sleep(ctx, f.Down)
 		return r.Stack.Up(ctx)
-	case FaultProjectorKill, FaultProjectorPause:
+	case FaultProjectorKill, FaultProjectorPause, FaultProjectorPartition:
 		return r.hitLeader(ctx, f, fig, mu)
+	case FaultPartition:
+		if r.Partitions == nil {
+			return fmt.Errorf("a partition without the workers' proxies")
+		}
+		if err := r.Partitions.Cut(f.Worker, f.Server); err != nil {
+			return err
+		}
+		mu.Lock()
+		if fig.Partitions == nil {
+			fig.Partitions = map[string]int{}
+		}
+		fig.Partitions[f.Server]++
+		mu.Unlock()
+		sleep(ctx, f.Down)
+		return r.Partitions.Heal(f.Worker, f.Server)
 	}
 	return fmt.Errorf("unknown fault %q", f.Kind)
 }

@@ -23,6 +23,20 @@ func (s Stack) Stop(ctx context.Context, server string) error {
 // Up starts whatever is not running and waits until it answers.
 func (s Stack) Up(ctx context.Context) error { return s.run(ctx, "up") }
 
+// StopWorker stops the stack's own worker (make worker, make demo), if it
+// runs, and says whether it did: its projector would lead the read side in
+// place of the run's workers, out of reach of the projector faults.
+func (s Stack) StopWorker(ctx context.Context) (bool, error) {
+	out, err := exec.CommandContext(ctx, s.Bin, "stop", "worker").CombinedOutput()
+	if err != nil {
+		return false, fmt.Errorf("stack stop worker: %w: %s", err, strings.TrimSpace(string(out)))
+	}
+	return !strings.Contains(string(out), "not running"), nil
+}
+
+// StartWorker starts the stack's own worker again.
+func (s Stack) StartWorker(ctx context.Context) error { return s.run(ctx, "worker") }
+
 func (s Stack) run(ctx context.Context, args ...string) error {
 	out, err := exec.CommandContext(ctx, s.Bin, args...).CombinedOutput()
 	if err != nil {
