@@ -54,7 +54,7 @@ same faults at the same points of the run.
 
 With --partitions, each worker reaches PostgreSQL, FerretDB and Temporal
 through proxies of its own (Toxiproxy, in this process), and a partition cuts
-one worker off from one server for 4 to 14s: what it sends is dropped, its
+one worker off from one server (the three in turn) for 4 to 14s: what it sends is dropped, its
 connections hang rather than fail, until the partition heals (which closes
 them).
 
@@ -103,7 +103,7 @@ with external servers, set their counts to 0.`,
 	f.IntVar(&o.TemporalRestarts, "temporal-restarts", o.TemporalRestarts, "times the Temporal dev server is restarted")
 	f.IntVar(&o.ProjectorKills, "projector-kills", o.ProjectorKills, "SIGKILLs of the worker leading the projectors (restarted after a delay)")
 	f.IntVar(&o.ProjectorPauses, "projector-pauses", o.ProjectorPauses, "SIGSTOPs of the worker leading the projectors, held past its lease, then SIGCONT")
-	f.IntVar(&o.Partitions, "partitions", o.Partitions, "partitions of a random worker from a random server (PostgreSQL, FerretDB or Temporal): what passes is dropped, its connections hang, for 4 to 14 s")
+	f.IntVar(&o.Partitions, "partitions", o.Partitions, "partitions of a random worker from a server (PostgreSQL, FerretDB and Temporal in turn): what passes is dropped, its connections hang, for 4 to 14 s")
 	f.IntVar(&o.ProjectorPartitions, "projector-partitions", o.ProjectorPartitions, "partitions of the worker leading the projectors from PostgreSQL, past its lease")
 	f.DurationVar(&o.Outage, "outage", o.Outage, "mean length of a database outage")
 	f.Float64Var(&o.Ambiguous, "ambiguous", o.Ambiguous, "probability that an activity commits and then reports an error")

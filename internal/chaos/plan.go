@@ -36,8 +36,8 @@ type Options struct {
 	// read store's lease.
 	ProjectorKills  int
 	ProjectorPauses int
-	// Partitions cut a random worker off from a random server (PostgreSQL,
-	// FerretDB or Temporal) for a while, dropping what passes (see
+	// Partitions cut a random worker off from a server (PostgreSQL,
+	// FerretDB and Temporal in turn) for a while, dropping what passes (see
 	// Partitions); ProjectorPartitions cut the worker whose projector
 	// holds the lease off from PostgreSQL, past the lease.
 	Partitions          int
@@ -148,6 +148,7 @@ func NewPlan(o Options, runID string) Plan {
 	for i := range p.Orders {
 		p.Orders[i] = drawOrder(rng, fmt.Sprintf("%s-%05d", runID, i), o.FailShare)
 	}
+	partitions := 0
 	add := func(n int, kind FaultKind, down func() time.Duration) {
 		for range n {
 			f := Fault{Kind: kind, Down: down()}
@@ -156,8 +157,9 @@ func NewPlan(o Options, runID string) Plan {
 			if kind == FaultKill || kind == FaultTerm || kind == FaultPartition {
 				f.Worker = rng.IntN(o.Workers)
 			}
-			if kind == FaultPartition {
-				f.Server = PartitionServers[rng.IntN(len(PartitionServers))]
+			if kind == FaultPartition { // the servers in turn: every run of three or more cuts each once
+				f.Server = PartitionServers[partitions%len(PartitionServers)]
+				partitions++
 			}
 			if kind == FaultProjectorPartition {
 				f.Server = ServerPostgres

@@ -65,7 +65,7 @@ func TestPlanHasEveryFaultWithinTheRunAndValidOrders(t *testing.T) {
 		t.Fatalf("faults %v, want %v", counts, want)
 	}
 	if len(servers) != len(chaos.PartitionServers) {
-		t.Fatalf("9 partitions cut workers off from %v only", servers)
+		t.Fatalf("9 partitions cut workers off from %v only, want each server in turn", servers)
 	}
 	failing := 0
 	for _, in := range p.Orders {

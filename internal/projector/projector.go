@@ -191,19 +191,19 @@ func (p *Projector) step(ctx context.Context, lease readstore.Lease, s Source) (
 	if err != nil || done == nil {
 		return 0, err
 	}
-	n, err := p.store.Apply(ctx, lease, b)
+	applied, err := p.store.Apply(ctx, lease, b)
 	if err != nil {
 		return 0, err
 	}
 	now := time.Now()
-	for _, e := range b.Events {
+	for _, e := range applied {
 		p.metrics.observe(ctx, s.name(), now.Sub(e.OccurredAt))
 	}
-	p.metrics.applied(ctx, s.name(), n)
+	p.metrics.applied(ctx, s.name(), len(applied))
 	if err := done(ctx); err != nil {
-		return n, err
+		return len(applied), err
 	}
-	return max(n, 1), nil
+	return max(len(applied), 1), nil
 }
 
 // measure records every source's backlog in the read store and the

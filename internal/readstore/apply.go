@@ -15,12 +15,12 @@ const factColumns = `order_id, saga_id, customer_id, region, items, total, statu
 	payment, amount, shipment, tracking, country, orders_seq, shipping_seq, first_event_at, last_event_at`
 
 // applyEvents applies events (all of source b.Source, in source order) to
-// the views of their orders and returns how many it applied: it locks the
+// the views of their orders and returns those it applied: it locks the
 // orders' rows, skips the document events a view already holds, writes
 // the timeline, the new facts and the counters' differences.
-func applyEvents(ctx context.Context, tx pgx.Tx, b Batch, events []Event) (int, error) {
+func applyEvents(ctx context.Context, tx pgx.Tx, b Batch, events []Event) ([]Event, error) {
 	if len(events) == 0 {
-		return 0, nil
+		return nil, nil
 	}
 	ids := make([]string, 0, len(events))
 	for _, e := range events {
@@ -31,7 +31,7 @@ func applyEvents(ctx context.Context, tx pgx.Tx, b Batch, events []Event) (int, 
 	slices.Sort(ids) // rows locked in one global order
 	before, err := loadFacts(ctx, tx, ids)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	after := make(map[string]*Facts, len(ids))
 	for _, id := range ids {
@@ -42,7 +42,7 @@ func applyEvents(ctx context.Context, tx pgx.Tx, b Batch, events []Event) (int, 
 		after[id] = &f
 	}
 	batch := &pgx.Batch{}
-	applied := 0
+	var applied []Event
 	for _, e := range events {
 		f := after[e.OrderID]
 		if IsDocumentSource(e.Source) {
@@ -53,7 +53,7 @@ func applyEvents(ctx context.Context, tx pgx.Tx, b Batch, events []Event) (int, 
 			*seq = e.Index + 1
 		}
 		if err := f.Apply(e); err != nil {
-			return 0, err
+			return nil, err
 		}
 		var detail []byte
 		if len(e.Detail) > 0 {
@@ -62,7 +62,7 @@ func applyEvents(ctx context.Context, tx pgx.Tx, b Batch, events []Event) (int, 
 		batch.Queue(`INSERT INTO order_timeline (event_id, order_id, saga_id, source, kind, occurred_at, detail)
 			VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (event_id) DO NOTHING`,
 			e.ID, e.OrderID, e.SagaID, e.Source, e.Kind, e.OccurredAt, detail)
-		applied++
+		applied = append(applied, e)
 	}
 	total := Contribution{Customers: map[string]CustomerCounts{}, SKUs: map[string]StockCounts{}, Regions: map[string]StockCounts{}}
 	for _, id := range ids {
@@ -72,7 +72,7 @@ func applyEvents(ctx context.Context, tx pgx.Tx, b Batch, events []Event) (int, 
 			continue
 		}
 		if err := queueUpsertFacts(batch, *f); err != nil {
-			return 0, err
+			return nil, err
 		}
 		var was Contribution
 		if existed {
@@ -82,7 +82,7 @@ func applyEvents(ctx context.Context, tx pgx.Tx, b Batch, events []Event) (int, 
 	}
 	queueCounters(batch, total)
 	if err := tx.SendBatch(ctx, batch).Close(); err != nil {
-		return 0, fmt.Errorf("write views: %w", err)
+		return nil, fmt.Errorf("write views: %w", err)
 	}
 	return applied, nil
 }

@@ -68,7 +68,8 @@ type Batch struct {
 // views already hold (a position at or before the recorded one, a
 // document index below the view's count) changes nothing. It returns
 // ErrFenced, having written nothing, when lease is not the current one.
-func (s *Store) Apply(ctx context.Context, lease Lease, b Batch) (applied int, err error) {
+// It returns the events it applied.
+func (s *Store) Apply(ctx context.Context, lease Lease, b Batch) (applied []Event, err error) {
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		if err := lease.fence(ctx, tx); err != nil {
 			return err
@@ -88,13 +89,13 @@ func (s *Store) Apply(ctx context.Context, lease Lease, b Batch) (applied int, e
 			}
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO projector_commits (name, epoch, source, events) VALUES ($1, $2, $3, $4)`,
-			lease.Name, lease.Epoch, b.Source, applied); err != nil {
+			lease.Name, lease.Epoch, b.Source, len(applied)); err != nil {
 			return fmt.Errorf("record commit: %w", err)
 		}
 		return nil
 	})
 	if err != nil {
-		return 0, fmt.Errorf("read store: apply %d %s events: %w", len(b.Events), b.Source, err)
+		return nil, fmt.Errorf("read store: apply %d %s events: %w", len(b.Events), b.Source, err)
 	}
 	return applied, nil
 }
