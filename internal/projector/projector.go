@@ -29,7 +29,9 @@ type Options struct {
 	TTL time.Duration
 	// RetryEvery is how often a standby tries to take the lease (default 1 s).
 	RetryEvery time.Duration
-	// PollEvery is how often an idle leader looks for new events (default 100 ms).
+	// PollEvery is how often the leader looks for new events, unless its
+	// last read filled a batch (default 200 ms): the events of that time
+	// go in one read and one write per source.
 	PollEvery time.Duration
 	// BatchSize bounds the events of one write (default 500).
 	BatchSize int
@@ -49,7 +51,7 @@ func (o Options) withDefaults() Options {
 		o.RetryEvery = time.Second
 	}
 	if o.PollEvery <= 0 {
-		o.PollEvery = 100 * time.Millisecond
+		o.PollEvery = 200 * time.Millisecond
 	}
 	if o.BatchSize <= 0 {
 		o.BatchSize = 500
@@ -119,9 +121,9 @@ func (p *Projector) lead(ctx context.Context, lease readstore.Lease) error {
 	}
 	lastLag := time.Time{}
 	for ctx.Err() == nil {
-		progressed := false
+		more := false
 		for _, s := range p.sources {
-			n, err := p.step(ctx, lease, s)
+			full, err := p.step(ctx, lease, s)
 			if errors.Is(err, readstore.ErrFenced) {
 				p.metrics.fenced.Add(ctx, 1)
 				return err
@@ -133,7 +135,7 @@ func (p *Projector) lead(ctx context.Context, lease readstore.Lease) error {
 				p.log.Warn("projector: source not read", zap.String("source", s.name()), zap.Error(err))
 				continue
 			}
-			progressed = progressed || n > 0
+			more = more || full
 		}
 		if time.Since(lastLag) >= p.opts.LagEvery {
 			lastLag = time.Now()
@@ -143,7 +145,7 @@ func (p *Projector) lead(ctx context.Context, lease readstore.Lease) error {
 				p.log.Warn("projector: lag not measured", zap.Error(err))
 			}
 		}
-		if !progressed {
+		if !more { // a full batch: read on at once; otherwise gather PollEvery's events
 			select {
 			case <-ctx.Done():
 			case <-time.After(p.opts.PollEvery):
@@ -184,26 +186,23 @@ func (p *Projector) renew(ctx context.Context, cancel context.CancelCauseFunc, l
 	}
 }
 
-// step reads one batch of s and writes it; it returns how many events it
-// applied.
-func (p *Projector) step(ctx context.Context, lease readstore.Lease, s Source) (int, error) {
-	b, done, err := s.read(ctx, p.store, p.opts.BatchSize)
+// step reads one batch of s and writes it; full says the read hit the
+// batch size, so more events may be waiting.
+func (p *Projector) step(ctx context.Context, lease readstore.Lease, s Source) (full bool, err error) {
+	b, done, full, err := s.read(ctx, p.store, p.opts.BatchSize)
 	if err != nil || done == nil {
-		return 0, err
+		return false, err
 	}
 	applied, err := p.store.Apply(ctx, lease, b)
 	if err != nil {
-		return 0, err
+		return false, err
 	}
 	now := time.Now()
 	for _, e := range applied {
 		p.metrics.observe(ctx, s.name(), now.Sub(e.OccurredAt))
 	}
 	p.metrics.applied(ctx, s.name(), len(applied))
-	if err := done(ctx); err != nil {
-		return len(applied), err
-	}
-	return max(len(applied), 1), nil
+	return full, done(ctx)
 }
 
 // measure records every source's backlog in the read store and the

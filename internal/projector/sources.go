@@ -22,8 +22,9 @@ type Source interface {
 	// position), to read it again from the store: at each new lease.
 	reset()
 	// read returns the next events the read store may not hold, at most
-	// about limit, as a batch, and what to do once the batch is committed.
-	read(ctx context.Context, store *readstore.Store, limit int) (readstore.Batch, func(context.Context) error, error)
+	// about limit, as a batch, what to do once the batch is committed, and
+	// whether the read hit limit (more may be waiting).
+	read(ctx context.Context, store *readstore.Store, limit int) (b readstore.Batch, done func(context.Context) error, full bool, err error)
 	// backlog measures what the read store has still to read.
 	backlog(ctx context.Context, store *readstore.Store) (readstore.SourceLag, error)
 }
@@ -51,18 +52,18 @@ func (s *logSource) position(ctx context.Context, store *readstore.Store) (pgsto
 	return *s.pos, nil
 }
 
-func (s *logSource) read(ctx context.Context, store *readstore.Store, limit int) (readstore.Batch, func(context.Context) error, error) {
+func (s *logSource) read(ctx context.Context, store *readstore.Store, limit int) (readstore.Batch, func(context.Context) error, bool, error) {
 	pos, err := s.position(ctx, store)
 	if err != nil {
-		return readstore.Batch{}, nil, err
+		return readstore.Batch{}, nil, false, err
 	}
 	events, err := pgstore.ReadEvents(ctx, s.db, pos, limit)
 	if err != nil {
-		return readstore.Batch{}, nil, fmt.Errorf("%s: %w", s.source, err)
+		return readstore.Batch{}, nil, false, fmt.Errorf("%s: %w", s.source, err)
 	}
 	b := readstore.Batch{Source: s.source}
 	if len(events) == 0 {
-		return b, nil, nil
+		return b, nil, false, nil
 	}
 	for _, e := range events {
 		b.Events = append(b.Events, readstore.Event{
@@ -72,7 +73,7 @@ func (s *logSource) read(ctx context.Context, store *readstore.Store, limit int)
 	}
 	last := events[len(events)-1].Position
 	b.Position = &last
-	return b, func(context.Context) error { s.pos = &last; return nil }, nil
+	return b, func(context.Context) error { s.pos = &last; return nil }, len(events) == limit, nil
 }
 
 // backlogLimit bounds the count of a source's backlog.
@@ -123,18 +124,18 @@ type docEvents struct {
 	} `bson:"events"`
 }
 
-func (s *docSource) read(ctx context.Context, _ *readstore.Store, limit int) (readstore.Batch, func(context.Context) error, error) {
+func (s *docSource) read(ctx context.Context, _ *readstore.Store, limit int) (readstore.Batch, func(context.Context) error, bool, error) {
 	b := readstore.Batch{Source: s.source}
 	cur, err := s.outbox.Find(ctx, s.mine(), options.Find().SetLimit(int64(limit)))
 	if err != nil {
-		return b, nil, fmt.Errorf("%s: read outbox: %w", s.source, err)
+		return b, nil, false, fmt.Errorf("%s: read outbox: %w", s.source, err)
 	}
 	var entries []mongostore.OutboxEntry
 	if err := cur.All(ctx, &entries); err != nil {
-		return b, nil, fmt.Errorf("%s: read outbox: %w", s.source, err)
+		return b, nil, false, fmt.Errorf("%s: read outbox: %w", s.source, err)
 	}
 	if len(entries) == 0 {
-		return b, nil, nil
+		return b, nil, false, nil
 	}
 	read := map[string]bool{}
 	ids := make([]string, 0, len(entries))
@@ -151,7 +152,7 @@ func (s *docSource) read(ctx context.Context, _ *readstore.Store, limit int) (re
 			continue // a tombstone pruned since: it held no event
 		}
 		if err != nil {
-			return b, nil, fmt.Errorf("%s: read %s: %w", s.source, en.DocID, err)
+			return b, nil, false, fmt.Errorf("%s: read %s: %w", s.source, en.DocID, err)
 		}
 		for i, e := range doc.Events {
 			ev := readstore.Event{ID: readstore.DocEventID(s.source, doc.ID, i), Source: s.source, Index: i,
@@ -159,7 +160,7 @@ func (s *docSource) read(ctx context.Context, _ *readstore.Store, limit int) (re
 			if len(e.Detail) > 0 {
 				js, err := bson.MarshalExtJSON(e.Detail, false, false)
 				if err != nil {
-					return b, nil, fmt.Errorf("%s: %s event %d: %w", s.source, doc.ID, i, err)
+					return b, nil, false, fmt.Errorf("%s: %s event %d: %w", s.source, doc.ID, i, err)
 				}
 				ev.Detail = js
 			}
@@ -172,7 +173,7 @@ func (s *docSource) read(ctx context.Context, _ *readstore.Store, limit int) (re
 		}
 		return nil
 	}
-	return b, done, nil
+	return b, done, len(entries) == limit, nil
 }
 
 func (s *docSource) backlog(ctx context.Context, _ *readstore.Store) (readstore.SourceLag, error) {
