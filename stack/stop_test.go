@@ -14,20 +14,21 @@ func TestParseServer(t *testing.T) {
 		"postgres": namePostgres,
 		"ferretdb": nameFerretDB,
 		"mongo":    nameFerretDB,
+		"worker":   nameWorker,
 	} {
 		got, err := parseServer(arg)
 		if err != nil || got != want {
 			t.Errorf("%s: got %q, %v; want %q", arg, got, err, want)
 		}
 	}
-	for _, arg := range []string{"", "worker", "postgresql", "Temporal", "mongodb", " temporal", "all"} {
+	for _, arg := range []string{"", "workers", "postgresql", "Temporal", "mongodb", " temporal", "all"} {
 		_, err := parseServer(arg)
 		if err == nil {
 			t.Errorf("%q: accepted", arg)
 			continue
 		}
 		msg := err.Error()
-		if strings.Contains(msg, "\n") || !strings.Contains(msg, "temporal, postgres, ferretdb") || !strings.Contains(msg, "mongo") {
+		if strings.Contains(msg, "\n") || !strings.Contains(msg, "temporal, postgres, ferretdb") || !strings.Contains(msg, "mongo") || !strings.Contains(msg, "worker") {
 			t.Errorf("%q: want one line naming the valid servers, got %q", arg, msg)
 		}
 	}
