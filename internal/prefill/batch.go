@@ -12,7 +12,9 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
 	"github.com/sagaflow/sagaflow/saga/barrier"
+	"github.com/sagaflow/sagaflow/services"
 	"github.com/sagaflow/sagaflow/services/inventory"
+	"github.com/sagaflow/sagaflow/services/mongostore"
 	"github.com/sagaflow/sagaflow/services/orders"
 	"github.com/sagaflow/sagaflow/services/payments"
 	"github.com/sagaflow/sagaflow/services/shipping"
@@ -136,7 +138,7 @@ func (p *planner) batch(first, end int) (*batch, error) {
 	for n := first; n < end; n++ {
 		s := p.sagaAt(n)
 		b.sagas = append(b.sagas, s)
-		if err := b.addInventory(s, p.now); err != nil {
+		if err := b.addInventory(s, p.prices, p.now); err != nil {
 			return nil, err
 		}
 		if err := b.addPayment(s, p.now); err != nil {
@@ -154,7 +156,7 @@ func (p *planner) batch(first, end int) (*batch, error) {
 }
 
 // addInventory adds what ReserveStock and ReleaseStock leave.
-func (b *batch) addInventory(s saga, now time.Time) error {
+func (b *batch) addInventory(s saga, prices map[string]int64, now time.Time) error {
 	r := &b.inventory
 	if !s.reserved() {
 		r.nullCompensation(s.sagaID, inventory.StepReserve)
@@ -162,7 +164,11 @@ func (b *batch) addInventory(s saga, now time.Time) error {
 	}
 	r.forward(s.sagaID, inventory.StepReserve)
 	r.claims = append(r.claims, []any{s.orderID, s.sagaID})
-	if err := r.event(s, "StockReserved", s.items); err != nil {
+	lines := make([]services.StockLine, len(s.items))
+	for i, it := range s.items {
+		lines[i] = services.StockLine{SKU: it.SKU, Quantity: it.Quantity, UnitPrice: prices[it.SKU]}
+	}
+	if err := r.event(s, services.EventStockReserved, lines); err != nil {
 		return err
 	}
 	for _, it := range s.items {
@@ -177,17 +183,17 @@ func (b *batch) addInventory(s saga, now time.Time) error {
 		return nil
 	}
 	r.compensate(s.sagaID, inventory.StepReserve)
-	return r.event(s, "StockReleased", s.items)
+	return r.event(s, services.EventStockReleased, s.items)
 }
 
 // addPayment adds what ChargePayment and RefundPayment leave: every
 // prefilled saga's charge ran.
 func (b *batch) addPayment(s saga, now time.Time) error {
 	r := &b.payments
-	detail := map[string]any{"customer_id": s.customer, "amount": s.total}
+	detail := services.PaymentDetail{CustomerID: s.customer, Amount: s.total}
 	r.forward(s.sagaID, payments.StepCharge)
 	r.claims = append(r.claims, []any{s.orderID, s.sagaID})
-	if err := r.event(s, "PaymentCaptured", detail); err != nil {
+	if err := r.event(s, services.EventPaymentCaptured, detail); err != nil {
 		return err
 	}
 	if s.end == confirmed {
@@ -197,7 +203,7 @@ func (b *batch) addPayment(s saga, now time.Time) error {
 	}
 	r.lines = append(r.lines, []any{s.sagaID, s.orderID, s.customer, s.total, "refunded", now})
 	r.compensate(s.sagaID, payments.StepCharge)
-	return r.event(s, "PaymentRefunded", detail)
+	return r.event(s, services.EventPaymentRefunded, detail)
 }
 
 // addDocs adds the order document and the shipment document, if any, as
@@ -206,10 +212,16 @@ func (b *batch) addDocs(s saga, now time.Time) error {
 	o := orders.Order{ID: s.orderID, SagaID: s.sagaID, CustomerID: s.customer, Region: s.region, Items: s.items,
 		ShipTo: s.shipTo, Total: s.total, Status: orders.Confirmed, CreatedAt: now, UpdatedAt: now}
 	marks := []barrier.Mark{{Step: orders.StepCreate}, {Step: orders.StepConfirm}}
+	events := []mongostore.Event{{Kind: services.EventOrderCreated, SagaID: s.sagaID, At: now,
+		Detail: services.OrderDetail{CustomerID: s.customer, Region: s.region, Items: s.items, Total: s.total}}}
 	if s.end != confirmed {
 		o.Status, marks = orders.Cancelled, []barrier.Mark{{Step: orders.StepCreate, Compensated: true}}
+		events = append(events, mongostore.Event{Kind: services.EventOrderCancelled, SagaID: s.sagaID, At: now,
+			Detail: services.CancelDetail{Reason: cancelReason}})
+	} else {
+		events = append(events, mongostore.Event{Kind: services.EventOrderConfirmed, SagaID: s.sagaID, At: now})
 	}
-	doc, err := barrier.MarkedDoc(s.sagaID, o, marks...)
+	doc, err := barrier.MarkedDoc(s.sagaID, orderWithEvents{Order: o, Events: events}, marks...)
 	if err != nil {
 		return fmt.Errorf("order %s: %w", s.orderID, err)
 	}
@@ -224,10 +236,14 @@ func (b *batch) addDocs(s saga, now time.Time) error {
 	case s.booked():
 		sh := shipping.Shipment{OrderID: s.orderID, SagaID: s.sagaID, ShipTo: s.shipTo,
 			Tracking: shipping.Tracking(s.sagaID, s.orderID), Status: shipping.Created, CreatedAt: now, UpdatedAt: now}
+		events := []mongostore.Event{{Kind: services.EventShipmentCreated, SagaID: s.sagaID, At: now,
+			Detail: services.ShipmentDetail{Tracking: sh.Tracking, Country: s.shipTo.Country}}}
 		if s.end != confirmed {
 			sh.Status = shipping.Cancelled
+			events = append(events, mongostore.Event{Kind: services.EventShipmentCancelled, SagaID: s.sagaID, At: now})
 		}
-		doc, err = barrier.MarkedDoc(s.sagaID, sh, barrier.Mark{Step: shipping.StepCreate, Compensated: s.end != confirmed})
+		doc, err = barrier.MarkedDoc(s.sagaID, shipmentWithEvents{Shipment: sh, Events: events},
+			barrier.Mark{Step: shipping.StepCreate, Compensated: s.end != confirmed})
 	case s.end == refusedDestination:
 		// CancelShipment found no shipment: shipping.Cancel's tombstone.
 		doc, err = barrier.MarkedTombstone(s.sagaID, shipping.StepCreate, shipping.Shipment{OrderID: s.orderID,
@@ -240,6 +256,21 @@ func (b *batch) addDocs(s saga, now time.Time) error {
 	}
 	b.shipmentDocs = append(b.shipmentDocs, doc)
 	return nil
+}
+
+// orderWithEvents and shipmentWithEvents are the documents as the services
+// insert them, with their events (see services/mongostore.EventsField),
+// which a prefill writes whole: no outbox entry points at them, so a
+// projector reads none of them (bench scale starts its read stores at the
+// head of the event logs).
+type orderWithEvents struct {
+	orders.Order `bson:",inline"`
+	Events       []mongostore.Event `bson:"events"`
+}
+
+type shipmentWithEvents struct {
+	shipping.Shipment `bson:",inline"`
+	Events            []mongostore.Event `bson:"events"`
 }
 
 // write writes b into both PostgreSQL databases and MongoDB at once.

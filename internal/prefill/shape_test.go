@@ -16,6 +16,7 @@ import (
 	"github.com/sagaflow/sagaflow/internal/testenv"
 	"github.com/sagaflow/sagaflow/saga/barrier"
 	"github.com/sagaflow/sagaflow/services"
+	"github.com/sagaflow/sagaflow/services/mongostore"
 	"github.com/sagaflow/sagaflow/services/orders"
 	"github.com/sagaflow/sagaflow/services/shipping"
 )
@@ -147,7 +148,7 @@ func rowsOf(t *testing.T, ctx context.Context, pool *pgxpool.Pool, sql string) s
 }
 
 // timeFields are the fields that hold the time a document was written.
-var timeFields = []string{"created_at", "updated_at", barrier.MarkerField + ".at"}
+var timeFields = []string{"created_at", "updated_at", barrier.MarkerField + ".at", mongostore.EventsField + ".at"}
 
 // docsOf returns every document of coll, in _id order, their times blanked.
 func docsOf(t *testing.T, ctx context.Context, coll *mongo.Collection) string {
@@ -173,6 +174,12 @@ func blankTimes(d bson.D, path string) bson.D {
 		switch v := e.Value.(type) {
 		case bson.D:
 			d[i].Value = blankTimes(v, path+e.Key+".")
+		case bson.A:
+			for j, el := range v {
+				if sub, ok := el.(bson.D); ok {
+					v[j] = blankTimes(sub, path+e.Key+".")
+				}
+			}
 		case bson.DateTime:
 			if slices.Contains(timeFields, path+e.Key) {
 				d[i].Value = "<time>"
