@@ -212,14 +212,16 @@ func (b *batch) addDocs(s saga, now time.Time) error {
 	o := orders.Order{ID: s.orderID, SagaID: s.sagaID, CustomerID: s.customer, Region: s.region, Items: s.items,
 		ShipTo: s.shipTo, Total: s.total, Status: orders.Confirmed, CreatedAt: now, UpdatedAt: now}
 	marks := []barrier.Mark{{Step: orders.StepCreate}, {Step: orders.StepConfirm}}
-	events := []mongostore.Event{{Kind: services.EventOrderCreated, SagaID: s.sagaID, At: now,
-		Detail: services.OrderDetail{CustomerID: s.customer, Region: s.region, Items: s.items, Total: s.total}}}
+	event := func(kind string, detail any) mongostore.Event {
+		return mongostore.Event{ID: mongostore.EventID(orders.Collection, s.orderID, kind), Kind: kind, SagaID: s.sagaID, At: now, Detail: detail}
+	}
+	events := []mongostore.Event{event(services.EventOrderCreated,
+		services.OrderDetail{CustomerID: s.customer, Region: s.region, Items: s.items, Total: s.total})}
 	if s.end != confirmed {
 		o.Status, marks = orders.Cancelled, []barrier.Mark{{Step: orders.StepCreate, Compensated: true}}
-		events = append(events, mongostore.Event{Kind: services.EventOrderCancelled, SagaID: s.sagaID, At: now,
-			Detail: services.CancelDetail{Reason: cancelReason}})
+		events = append(events, event(services.EventOrderCancelled, services.CancelDetail{Reason: cancelReason}))
 	} else {
-		events = append(events, mongostore.Event{Kind: services.EventOrderConfirmed, SagaID: s.sagaID, At: now})
+		events = append(events, event(services.EventOrderConfirmed, nil))
 	}
 	doc, err := barrier.MarkedDoc(s.sagaID, orderWithEvents{Order: o, Events: events}, marks...)
 	if err != nil {
@@ -236,11 +238,14 @@ func (b *batch) addDocs(s saga, now time.Time) error {
 	case s.booked():
 		sh := shipping.Shipment{OrderID: s.orderID, SagaID: s.sagaID, ShipTo: s.shipTo,
 			Tracking: shipping.Tracking(s.sagaID, s.orderID), Status: shipping.Created, CreatedAt: now, UpdatedAt: now}
-		events := []mongostore.Event{{Kind: services.EventShipmentCreated, SagaID: s.sagaID, At: now,
-			Detail: services.ShipmentDetail{Tracking: sh.Tracking, Country: s.shipTo.Country}}}
+		shipEvent := func(kind string, detail any) mongostore.Event {
+			return mongostore.Event{ID: mongostore.EventID(shipping.Collection, s.orderID, kind), Kind: kind, SagaID: s.sagaID, At: now, Detail: detail}
+		}
+		events := []mongostore.Event{shipEvent(services.EventShipmentCreated,
+			services.ShipmentDetail{Tracking: sh.Tracking, Country: s.shipTo.Country})}
 		if s.end != confirmed {
 			sh.Status = shipping.Cancelled
-			events = append(events, mongostore.Event{Kind: services.EventShipmentCancelled, SagaID: s.sagaID, At: now})
+			events = append(events, shipEvent(services.EventShipmentCancelled, nil))
 		}
 		doc, err = barrier.MarkedDoc(s.sagaID, shipmentWithEvents{Shipment: sh, Events: events},
 			barrier.Mark{Step: shipping.StepCreate, Compensated: s.end != confirmed})

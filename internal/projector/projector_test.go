@@ -70,6 +70,10 @@ func TestProjectorBuildsTheViewsOfRealSagas(t *testing.T) {
 	if len(kinds) != 4 || kinds[0] != services.EventOrderCreated || kinds[3] != services.EventOrderCancelled {
 		t.Fatalf("timeline %v", kinds)
 	}
+	// Each event names itself: a MongoDB one by its document and kind.
+	if id := "orders/" + ins[3].OrderID + "/" + services.EventOrderCreated; timeline[0].EventID != id {
+		t.Fatalf("the order's first event is %q, want %q", timeline[0].EventID, id)
+	}
 	if c, ok, err := store.Customer(e.Ctx, sagatest.Poor); err != nil || !ok || c.Cancelled != 1 || c.Captured != 0 {
 		t.Fatalf("poor's counters %+v %v %v", c, ok, err)
 	}

@@ -117,6 +117,7 @@ func (s *docSource) mine() bson.D { return bson.D{{Key: "coll", Value: s.docs.Na
 type docEvents struct {
 	ID     string `bson:"_id"`
 	Events []struct {
+		ID     string    `bson:"id"`
 		Kind   string    `bson:"kind"`
 		SagaID string    `bson:"saga_id"`
 		At     time.Time `bson:"at"`
@@ -155,8 +156,11 @@ func (s *docSource) read(ctx context.Context, _ *readstore.Store, limit int) (re
 			return b, nil, false, fmt.Errorf("%s: read %s: %w", s.source, en.DocID, err)
 		}
 		for i, e := range doc.Events {
-			ev := readstore.Event{ID: readstore.DocEventID(s.source, doc.ID, i), Source: s.source, Index: i,
+			ev := readstore.Event{ID: e.ID, Source: s.source, Index: i,
 				OrderID: doc.ID, SagaID: e.SagaID, Kind: e.Kind, OccurredAt: e.At}
+			if ev.ID == "" { // an event written before events carried their id
+				ev.ID = readstore.DocEventID(s.source, doc.ID, i)
+			}
 			if len(e.Detail) > 0 {
 				js, err := bson.MarshalExtJSON(e.Detail, false, false)
 				if err != nil {

@@ -56,7 +56,9 @@ const (
 // Event is one domain event as the read store takes it in.
 type Event struct {
 	// ID is unique across sources: "<source>/<event id>" for a PostgreSQL
-	// source, "<source>/<document id>/<index + 1>" for a MongoDB one.
+	// source; for a MongoDB one the event's own (mongostore.EventID,
+	// "<collection>/<document id>/<kind>"), or "<source>/<document
+	// id>/<index + 1>" for an event written before events carried one.
 	ID     string
 	Source string
 	// Position is the event's position in a PostgreSQL source's log.

@@ -28,8 +28,13 @@ const EventsField = "events"
 // events. An entry holds no event: the document is the record.
 const OutboxCollection = "outbox"
 
-// Event is a domain event as a document's events array holds it.
+// Event is a domain event as a document's events array holds it. The
+// document is its order's (its _id is the order id); the event's position
+// is its index in the array.
 type Event struct {
+	// ID names the event: EventID of its collection, document and kind
+	// (a step records its kind at most once per document).
+	ID     string    `bson:"id" json:"id"`
 	Kind   string    `bson:"kind" json:"kind"`
 	SagaID string    `bson:"saga_id" json:"saga_id"`
 	At     time.Time `bson:"at" json:"at"`
@@ -37,6 +42,16 @@ type Event struct {
 	// none.
 	Detail any `bson:"detail,omitempty" json:"detail,omitempty"`
 }
+
+// NewEvent returns the event kind of the document docID of coll, by saga
+// sagaID at at, with detail (nil for none).
+func NewEvent(coll *mongo.Collection, docID, kind, sagaID string, at time.Time, detail any) Event {
+	return Event{ID: EventID(coll.Name(), docID, kind), Kind: kind, SagaID: sagaID, At: at, Detail: detail}
+}
+
+// EventID names the event kind of the document docID of the collection
+// coll: "<coll>/<docID>/<kind>". Its outbox entry has the same _id.
+func EventID(coll, docID, kind string) string { return coll + "/" + docID + "/" + kind }
 
 // PushEvent returns the update operator that appends e to the document's
 // events, for a step's update alongside its $set.
@@ -59,7 +74,7 @@ type OutboxEntry struct {
 // it again after the projector consumed the entry makes it read the
 // document once more, which changes nothing.
 func NoteEvent(ctx context.Context, coll *mongo.Collection, docID, kind string, at time.Time) error {
-	entry := OutboxEntry{ID: coll.Name() + "/" + docID + "/" + kind, Coll: coll.Name(), DocID: docID, Kind: kind, At: at.UTC()}
+	entry := OutboxEntry{ID: EventID(coll.Name(), docID, kind), Coll: coll.Name(), DocID: docID, Kind: kind, At: at.UTC()}
 	_, err := coll.Database().Collection(OutboxCollection).InsertOne(ctx, entry)
 	if err != nil && !mongo.IsDuplicateKeyError(err) {
 		return fmt.Errorf("note %s event of %s %s in the outbox: %w", kind, coll.Name(), docID, err)

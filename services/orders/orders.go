@@ -133,8 +133,8 @@ func (s *Service) Create(ctx context.Context, sagaID string, o Order) (barrier.O
 	now := s.now().UTC()
 	o.SagaID, o.Items, o.Status, o.Reason, o.Tombstone = sagaID, items, Pending, "", false
 	o.CreatedAt, o.UpdatedAt = now, now
-	created := mongostore.Event{Kind: services.EventOrderCreated, SagaID: sagaID, At: now,
-		Detail: services.OrderDetail{CustomerID: o.CustomerID, Region: o.Region, Items: items, Total: o.Total}}
+	created := mongostore.NewEvent(s.coll, o.ID, services.EventOrderCreated, sagaID, now,
+		services.OrderDetail{CustomerID: o.CustomerID, Region: o.Region, Items: items, Total: o.Total})
 	out, err := barrier.InsertDoc(ctx, s.coll, barrier.Key{SagaID: sagaID, Step: StepCreate},
 		withEvents{Order: o, Events: []mongostore.Event{created}})
 	if err != nil {
@@ -164,7 +164,7 @@ func (s *Service) Confirm(ctx context.Context, sagaID, orderID string) (barrier.
 	out, err := barrier.UpdateDoc(ctx, s.coll, barrier.Key{SagaID: sagaID, Step: StepConfirm}, orderID,
 		bson.D{{Key: "status", Value: Pending}},
 		bson.D{{Key: "$set", Value: bson.D{{Key: "status", Value: Confirmed}, {Key: "updated_at", Value: now}}},
-			mongostore.PushEvent(mongostore.Event{Kind: services.EventOrderConfirmed, SagaID: sagaID, At: now})})
+			mongostore.PushEvent(mongostore.NewEvent(s.coll, orderID, services.EventOrderConfirmed, sagaID, now, nil))})
 	if status, ok := mongostore.RefusedStatus(err); ok {
 		if status == string(Cancelled) {
 			return 0, fmt.Errorf("confirm order %s: %w", orderID, services.ErrOrderCancelled)
@@ -199,8 +199,8 @@ func (s *Service) Cancel(ctx context.Context, sagaID, orderID, reason string) (b
 	out, err := barrier.CompensateDoc(ctx, s.coll, barrier.Key{SagaID: sagaID, Step: StepCreate}, orderID,
 		bson.D{{Key: "status", Value: Pending}},
 		bson.D{{Key: "$set", Value: bson.D{{Key: "status", Value: Cancelled}, {Key: "reason", Value: reason}, {Key: "updated_at", Value: now}}},
-			mongostore.PushEvent(mongostore.Event{Kind: services.EventOrderCancelled, SagaID: sagaID, At: now,
-				Detail: services.CancelDetail{Reason: reason}})},
+			mongostore.PushEvent(mongostore.NewEvent(s.coll, orderID, services.EventOrderCancelled, sagaID, now,
+				services.CancelDetail{Reason: reason}))},
 		Order{ID: orderID, SagaID: sagaID, Status: Cancelled, Reason: reason, Tombstone: true, CreatedAt: now, UpdatedAt: now})
 	if status, ok := mongostore.RefusedStatus(err); ok {
 		if status == string(Confirmed) {

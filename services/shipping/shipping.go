@@ -120,8 +120,8 @@ func (s *Service) Create(ctx context.Context, sagaID, orderID string, to service
 	now := s.now().UTC()
 	sh := Shipment{OrderID: orderID, SagaID: sagaID, ShipTo: to, Tracking: tracking(sagaID, orderID),
 		Status: Created, CreatedAt: now, UpdatedAt: now}
-	created := mongostore.Event{Kind: services.EventShipmentCreated, SagaID: sagaID, At: now,
-		Detail: services.ShipmentDetail{Tracking: sh.Tracking, Country: to.Country}}
+	created := mongostore.NewEvent(s.coll, orderID, services.EventShipmentCreated, sagaID, now,
+		services.ShipmentDetail{Tracking: sh.Tracking, Country: to.Country})
 	out, err := barrier.InsertDoc(ctx, s.coll, barrier.Key{SagaID: sagaID, Step: StepCreate},
 		withEvents{Shipment: sh, Events: []mongostore.Event{created}})
 	if err != nil {
@@ -151,7 +151,7 @@ func (s *Service) Cancel(ctx context.Context, sagaID, orderID string) (barrier.O
 	now := s.now().UTC()
 	out, err := barrier.CompensateDoc(ctx, s.coll, barrier.Key{SagaID: sagaID, Step: StepCreate}, orderID, nil,
 		bson.D{{Key: "$set", Value: bson.D{{Key: "status", Value: Cancelled}, {Key: "updated_at", Value: now}}},
-			mongostore.PushEvent(mongostore.Event{Kind: services.EventShipmentCancelled, SagaID: sagaID, At: now})},
+			mongostore.PushEvent(mongostore.NewEvent(s.coll, orderID, services.EventShipmentCancelled, sagaID, now, nil))},
 		Shipment{OrderID: orderID, SagaID: sagaID, Status: Cancelled, Tombstone: true, CreatedAt: now, UpdatedAt: now})
 	if err != nil {
 		return 0, fmt.Errorf("cancel shipment for %s: %w", orderID, err)
