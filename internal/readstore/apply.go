@@ -22,9 +22,11 @@ func applyEvents(ctx context.Context, tx pgx.Tx, b Batch, events []Event) ([]Eve
 	if len(events) == 0 {
 		return nil, nil
 	}
+	seen := make(map[string]bool, len(events))
 	ids := make([]string, 0, len(events))
 	for _, e := range events {
-		if !slices.Contains(ids, e.OrderID) {
+		if !seen[e.OrderID] {
+			seen[e.OrderID] = true
 			ids = append(ids, e.OrderID)
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -98,12 +99,11 @@ const WriteIdleBound = 3 * time.Second
 // grant and unexpired, and locks the lease row until the transaction ends;
 // the transaction is ended by the server if it idles for WriteIdleBound.
 func (l Lease) fence(ctx context.Context, tx pgx.Tx) error {
-	if _, err := tx.Exec(ctx, fmt.Sprintf(`SET LOCAL idle_in_transaction_session_timeout = %d`, WriteIdleBound.Milliseconds())); err != nil {
-		return fmt.Errorf("bound the write: %w", err)
-	}
 	var ok bool
-	err := tx.QueryRow(ctx, `SELECT holder = $2 AND epoch = $3 AND expires_at > clock_timestamp()
-		FROM projector_lease WHERE name = $1 FOR SHARE`, l.Name, l.Holder, l.Epoch).Scan(&ok)
+	err := tx.QueryRow(ctx, `SELECT set_config('idle_in_transaction_session_timeout', $4, true) IS NOT NULL
+			AND holder = $2 AND epoch = $3 AND expires_at > clock_timestamp()
+		FROM projector_lease WHERE name = $1 FOR SHARE`,
+		l.Name, l.Holder, l.Epoch, strconv.FormatInt(WriteIdleBound.Milliseconds(), 10)).Scan(&ok)
 	if err != nil {
 		return fmt.Errorf("check lease %s: %w", l.Name, err)
 	}

@@ -192,3 +192,26 @@ func TestAWriterCutOffMidWriteReleasesTheLeaseRow(t *testing.T) {
 		t.Fatal("a's idle write committed after the server's bound")
 	}
 }
+
+// TestTheEpochFencesTheSameHolder: a holder that lost its lease and took it
+// again (a new epoch) cannot write with its old grant: the epoch, not the
+// name, is the fencing token.
+func TestTheEpochFencesTheSameHolder(t *testing.T) {
+	s, _, ctx := store(t)
+	old, ok, err := s.Acquire(ctx, readstore.LeaseName, "a", 500*time.Millisecond, time.Second)
+	if err != nil || !ok {
+		t.Fatalf("acquire: %v %v", ok, err)
+	}
+	time.Sleep(time.Second)
+	current, ok, err := s.Acquire(ctx, readstore.LeaseName, "a", time.Minute, time.Second)
+	if err != nil || !ok || current.Epoch != old.Epoch+1 {
+		t.Fatalf("acquire again: %+v %v %v", current, ok, err)
+	}
+	bs := batches(compensated(t, "o1"))
+	if applied, err := s.Apply(ctx, old, bs[0]); !errors.Is(err, readstore.ErrFenced) || len(applied) != 0 {
+		t.Fatalf("write with the old grant: %d, %v; want ErrFenced", len(applied), err)
+	}
+	if applied, err := s.Apply(ctx, current, bs[0]); err != nil || len(applied) != 2 {
+		t.Fatalf("write with the current grant: %d, %v", len(applied), err)
+	}
+}
