@@ -12,6 +12,8 @@ FROM golang:1.26.8-bookworm AS build
 ENV GOTOOLCHAIN=local
 WORKDIR /src
 COPY go.mod go.sum ./
+# The saga engine is a module of its own that go.mod replaces with ./saga.
+COPY saga/go.mod saga/go.sum ./saga/
 RUN go mod download
 COPY . .
 RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/sagaflow-worker ./worker

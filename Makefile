@@ -42,13 +42,17 @@ worker:
 	$(GO) run ./stack worker
 
 # Brings the stack up (and leaves it up), checks the workflow code for
-# non-determinism, runs every test against the stack (and those of the
-# FerretDB runner, a module of its own), then the short
+# non-determinism, runs every test against the stack: the application's,
+# the saga engine's and the worked example's (saga/ and examples/, modules
+# of their own, read the stack's addresses from `stack env`), and the
+# FerretDB runner's (a module of its own too); then the short
 # fault-injection run (it restarts the servers, so it runs last).
 test:
 	$(GO) run ./stack up
-	$(GO) run $(WORKFLOWCHECK) ./workflows/... ./saga/... ./internal/upgradedrill/...
+	$(GO) run $(WORKFLOWCHECK) ./workflows/... ./internal/upgradedrill/...
+	cd saga && $(GO) run $(WORKFLOWCHECK) ./...
 	$(GO) test -race -count=1 ./...
+	vars="$$($(GO) run ./stack env)" && env $$vars sh -c 'cd saga && $(GO) test -race -count=1 ./...'
 	cd stack/ferretdb && $(GO) test -count=1 ./...
 	$(GO) run ./chaos $(CHAOS_SHORT)
 

@@ -3,6 +3,7 @@ package deploy_test
 import (
 	"bufio"
 	"debug/elf"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -347,4 +348,47 @@ func TestDockerignore(t *testing.T) {
 			t.Errorf(".dockerignore does not leave out %s", want)
 		}
 	}
+}
+
+// TestDockerfileCopiesTheReplacedModulesBeforeDownload: go.mod replaces
+// the saga engine's module with a folder of the repository, so `go mod
+// download`, which the Dockerfile runs before it copies the sources, needs
+// that folder's go.mod and go.sum copied first.
+func TestDockerfileCopiesTheReplacedModulesBeforeDownload(t *testing.T) {
+	out, err := exec.Command("go", "mod", "edit", "-json", filepath.Join(root, "go.mod")).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mod struct {
+		Replace []struct{ New struct{ Path string } }
+	}
+	if err := json.Unmarshal(out, &mod); err != nil {
+		t.Fatal(err)
+	}
+	var dirs []string
+	for _, r := range mod.Replace {
+		if strings.HasPrefix(r.New.Path, "./") {
+			dirs = append(dirs, path.Clean(r.New.Path))
+		}
+	}
+	if len(dirs) == 0 {
+		t.Fatal("go.mod replaces no module with a folder; this test expects the saga engine's")
+	}
+	copied := map[string]bool{}
+	for _, in := range readDockerfile(t) {
+		if in.cmd == "RUN" && strings.Contains(in.args, "go mod download") {
+			for _, dir := range dirs {
+				if !copied[dir+"/go.mod"] || !copied[dir+"/go.sum"] {
+					t.Errorf("line %d: go mod download before %s/go.mod and go.sum are copied", in.line, dir)
+				}
+			}
+			return
+		}
+		if in.cmd == "COPY" {
+			for _, w := range strings.Fields(in.args) {
+				copied[path.Clean(w)] = true
+			}
+		}
+	}
+	t.Error("the Dockerfile runs no go mod download")
 }

@@ -187,8 +187,13 @@ func copySource(root, dst string) error {
 // unleash runs gremlins on the package in dir src/pkg, writing its report.
 // Only the package's own files are mutated (-E /: not those of the
 // packages below it), and its output lists only the mutants that lived or
-// timed out.
+// timed out. Gremlins runs in the package's own module (the saga engine,
+// saga/, is a module of its own).
 func unleash(ctx context.Context, cfg config, bin, src, pkg, report string, out io.Writer) error {
+	modDir, rel, err := moduleOf(src, pkg)
+	if err != nil {
+		return err
+	}
 	args := []string{"unleash", "--output", report, "--output-statuses", "lt", "--exclude-files", "/"}
 	if cfg.workers > 0 {
 		args = append(args, "--workers", fmt.Sprint(cfg.workers))
@@ -196,11 +201,14 @@ func unleash(ctx context.Context, cfg config, bin, src, pkg, report string, out 
 	if cfg.coefficient > 0 {
 		args = append(args, "--timeout-coefficient", fmt.Sprint(cfg.coefficient))
 	}
-	args = append(args, "./"+pkg)
+	if rel != "." {
+		rel = "./" + rel
+	}
+	args = append(args, rel)
 	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
 	cmd.WaitDelay = time.Minute
-	cmd.Dir = src
+	cmd.Dir = modDir
 	// -count=1: a cached coverage run would make gremlins' timeouts, a
 	// multiple of its duration, too short for any mutant. -vet=off: a
 	// mutant is killed by the tests, not by go vet, and a second sooner;
@@ -209,6 +217,23 @@ func unleash(ctx context.Context, cfg config, bin, src, pkg, report string, out 
 	cmd.Env = append(os.Environ(), serverFreeEnv+"=1", "GOFLAGS="+goflags)
 	cmd.Stdout, cmd.Stderr = out, out
 	return cmd.Run()
+}
+
+// moduleOf returns the folder of the module that holds the package in
+// src/pkg (the nearest go.mod at or above it, not above src) and the
+// package's path relative to it ("." for the module's root package).
+func moduleOf(src, pkg string) (dir, rel string, err error) {
+	dir = filepath.Join(src, filepath.FromSlash(pkg))
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			rel, err := filepath.Rel(dir, filepath.Join(src, filepath.FromSlash(pkg)))
+			return dir, filepath.ToSlash(rel), err
+		}
+		if dir == src || filepath.Dir(dir) == dir {
+			return "", "", fmt.Errorf("no go.mod holds %s", pkg)
+		}
+		dir = filepath.Dir(dir)
+	}
 }
 
 // result is what gremlins found in one package.

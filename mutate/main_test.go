@@ -1,6 +1,8 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -53,5 +55,31 @@ func TestCheckGatesOnlyTheGatedPackages(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "workflows: 89.00%") || !strings.Contains(err.Error(), "config: no mutant was tested") ||
 		strings.Contains(err.Error(), "saga") || strings.Contains(err.Error(), "faults") {
 		t.Errorf("check: %v", err)
+	}
+}
+
+func TestModuleOfFindsTheNearestGoMod(t *testing.T) {
+	src := t.TempDir()
+	for _, f := range []string{"go.mod", "saga/go.mod", "saga/barrier/x.go", "workflows/x.go"} {
+		path := filepath.Join(src, f)
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for pkg, want := range map[string][2]string{
+		"workflows":    {src, "workflows"},
+		"saga":         {filepath.Join(src, "saga"), "."},
+		"saga/barrier": {filepath.Join(src, "saga"), "barrier"},
+	} {
+		dir, rel, err := moduleOf(src, pkg)
+		if err != nil || dir != want[0] || rel != want[1] {
+			t.Errorf("moduleOf(%s) = %s, %s, %v; want %s, %s", pkg, dir, rel, err, want[0], want[1])
+		}
+	}
+	if _, _, err := moduleOf(t.TempDir(), "x"); err == nil {
+		t.Error("moduleOf without a go.mod: no error")
 	}
 }

@@ -26,6 +26,8 @@ const (
 	ResolvedState
 )
 
+// String returns the state's name ("pending", "running", "failing", "done",
+// "failed", "resolved").
 func (s State) String() string {
 	return [...]string{"pending", "running", "failing", "done", "failed", "resolved"}[s]
 }

@@ -1,6 +1,10 @@
 // Package saga is a compensation stack for Temporal Go workflows: the
 // workflow side of sagaflow's saga engine. (Its activity side, the
-// idempotency barrier, is package saga/barrier.)
+// idempotency barrier, is package saga/pgbarrier for steps on PostgreSQL
+// and saga/mongobarrier for steps on MongoDB, with the types both share in
+// saga/barrier.) The engine is a Go module of its own,
+// github.com/sagaflow/sagaflow/saga, that needs the Temporal SDK, pgx and
+// the MongoDB driver, and nothing of the sagaflow application.
 //
 // A workflow registers the compensation of each step before it runs the
 // step, because a step that timed out may still have happened. When a later
@@ -32,5 +36,5 @@
 // hand (Resolve), typically from a Workflow Update handler.
 //
 // The compensation activities must be idempotent and must treat undoing a
-// step that never happened as a no-op; saga/barrier gives both.
+// step that never happened as a no-op; the barriers give both.
 package saga

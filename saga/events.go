@@ -20,6 +20,7 @@ const (
 	Resolved
 )
 
+// String returns the event kind's name.
 func (k EventKind) String() string {
 	switch k {
 	case Started:

@@ -10,6 +10,7 @@
 //	go run ./stack down    # stop the worker and what up started; keep the data
 //	go run ./stack stop X  # stop one server (temporal, postgres, ferretdb/mongo); up restarts it
 //	go run ./stack wipe    # delete the data (refused while up)
+//	go run ./stack env     # the addresses as the saga engine's tests read them
 //
 // `up` writes the addresses to <data>/stack.env, which config.Load reads.
 // `stop` takes one server away and keeps its data and the stack file; `up`
@@ -80,6 +81,7 @@ func newRootCommand(s settings, settingsErr error) *cobra.Command {
 		sub("wipe", "Delete the data folder (refused while the stack or the worker runs)", launcher.wipe),
 		sub("status", "Show what runs and where; exit non-zero unless the servers are up", launcher.status),
 		stopCommand(s, settingsErr),
+		envCommand(),
 	)
 	return root
 }

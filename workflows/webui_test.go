@@ -9,7 +9,7 @@ import (
 	"go.temporal.io/sdk/interceptor"
 	"go.temporal.io/sdk/worker"
 
-	"github.com/sagaflow/sagaflow/internal/summarytest"
+	"github.com/sagaflow/sagaflow/saga/summarytest"
 	"github.com/sagaflow/sagaflow/workflows"
 )
 

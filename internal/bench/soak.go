@@ -12,6 +12,7 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 
 	"github.com/sagaflow/sagaflow/saga/barrier"
+	"github.com/sagaflow/sagaflow/saga/mongobarrier"
 	"github.com/sagaflow/sagaflow/services/orders"
 	"github.com/sagaflow/sagaflow/services/pgstore"
 	"github.com/sagaflow/sagaflow/services/shipping"
@@ -145,7 +146,7 @@ func (r *Runner) sampleSoak(ctx context.Context, st *cellStores, start time.Time
 		*c.n += n
 	}
 	for _, name := range []string{orders.Collection, shipping.Collection} {
-		n, err := st.mongoDB.Collection(name).CountDocuments(ctx, bson.D{{Key: barrier.MarkerField + ".tombstone", Value: true}})
+		n, err := st.mongoDB.Collection(name).CountDocuments(ctx, bson.D{{Key: mongobarrier.MarkerField + ".tombstone", Value: true}})
 		if err != nil {
 			return s, fmt.Errorf("soak: count %s tombstones: %w", name, err)
 		}

@@ -11,7 +11,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
-	"github.com/sagaflow/sagaflow/saga/barrier"
+	"github.com/sagaflow/sagaflow/saga/mongobarrier"
 	"github.com/sagaflow/sagaflow/services"
 	"github.com/sagaflow/sagaflow/services/inventory"
 	"github.com/sagaflow/sagaflow/services/mongostore"
@@ -211,19 +211,19 @@ func (b *batch) addPayment(s saga, now time.Time) error {
 func (b *batch) addDocs(s saga, now time.Time) error {
 	o := orders.Order{ID: s.orderID, SagaID: s.sagaID, CustomerID: s.customer, Region: s.region, Items: s.items,
 		ShipTo: s.shipTo, Total: s.total, Status: orders.Confirmed, CreatedAt: now, UpdatedAt: now}
-	marks := []barrier.Mark{{Step: orders.StepCreate}, {Step: orders.StepConfirm}}
+	marks := []mongobarrier.Mark{{Step: orders.StepCreate}, {Step: orders.StepConfirm}}
 	event := func(kind string, detail any) mongostore.Event {
 		return mongostore.Event{ID: mongostore.EventID(orders.Collection, s.orderID, kind), Kind: kind, SagaID: s.sagaID, At: now, Detail: detail}
 	}
 	events := []mongostore.Event{event(services.EventOrderCreated,
 		services.OrderDetail{CustomerID: s.customer, Region: s.region, Items: s.items, Total: s.total})}
 	if s.end != confirmed {
-		o.Status, marks = orders.Cancelled, []barrier.Mark{{Step: orders.StepCreate, Compensated: true}}
+		o.Status, marks = orders.Cancelled, []mongobarrier.Mark{{Step: orders.StepCreate, Compensated: true}}
 		events = append(events, event(services.EventOrderCancelled, services.CancelDetail{Reason: cancelReason}))
 	} else {
 		events = append(events, event(services.EventOrderConfirmed, nil))
 	}
-	doc, err := barrier.MarkedDoc(s.sagaID, orderWithEvents{Order: o, Events: events}, marks...)
+	doc, err := mongobarrier.MarkedDoc(s.sagaID, orderWithEvents{Order: o, Events: events}, marks...)
 	if err != nil {
 		return fmt.Errorf("order %s: %w", s.orderID, err)
 	}
@@ -247,11 +247,11 @@ func (b *batch) addDocs(s saga, now time.Time) error {
 			sh.Status = shipping.Cancelled
 			events = append(events, shipEvent(services.EventShipmentCancelled, nil))
 		}
-		doc, err = barrier.MarkedDoc(s.sagaID, shipmentWithEvents{Shipment: sh, Events: events},
-			barrier.Mark{Step: shipping.StepCreate, Compensated: s.end != confirmed})
+		doc, err = mongobarrier.MarkedDoc(s.sagaID, shipmentWithEvents{Shipment: sh, Events: events},
+			mongobarrier.Mark{Step: shipping.StepCreate, Compensated: s.end != confirmed})
 	case s.end == refusedDestination:
 		// CancelShipment found no shipment: shipping.Cancel's tombstone.
-		doc, err = barrier.MarkedTombstone(s.sagaID, shipping.StepCreate, shipping.Shipment{OrderID: s.orderID,
+		doc, err = mongobarrier.MarkedTombstone(s.sagaID, shipping.StepCreate, shipping.Shipment{OrderID: s.orderID,
 			SagaID: s.sagaID, Status: shipping.Cancelled, Tombstone: true, CreatedAt: now, UpdatedAt: now}, now)
 	default:
 		return nil // never registered: no document

@@ -11,7 +11,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/sagaflow/sagaflow/saga/barrier"
+	"github.com/sagaflow/sagaflow/saga/pgbarrier"
 	"github.com/sagaflow/sagaflow/services/inventory"
 	"github.com/sagaflow/sagaflow/services/payments"
 )
@@ -113,9 +113,9 @@ func (p *planner) refuseExisting(ctx context.Context) error {
 	}{
 		{"payments", p.t.Payments, `SELECT order_id FROM order_sagas WHERE order_id BETWEEN $1 AND $2 LIMIT 1`, []any{lo, hi}},
 		// A saga id starts with its workflow id, "order-<order id>/".
-		{"inventory", p.t.Inventory, `SELECT saga_id FROM ` + barrier.Table + ` WHERE saga_id >= $1 AND saga_id < $2 LIMIT 1`,
+		{"inventory", p.t.Inventory, `SELECT saga_id FROM ` + pgbarrier.Table + ` WHERE saga_id >= $1 AND saga_id < $2 LIMIT 1`,
 			[]any{"order-" + lo + "/", "order-" + hi + "0"}},
-		{"payments", p.t.Payments, `SELECT saga_id FROM ` + barrier.Table + ` WHERE saga_id >= $1 AND saga_id < $2 LIMIT 1`,
+		{"payments", p.t.Payments, `SELECT saga_id FROM ` + pgbarrier.Table + ` WHERE saga_id >= $1 AND saga_id < $2 LIMIT 1`,
 			[]any{"order-" + lo + "/", "order-" + hi + "0"}},
 	} {
 		var found string
@@ -168,7 +168,7 @@ func copyRows(ctx context.Context, tx pgx.Tx, r rows, linesTable string, lineCol
 		columns []string
 		rows    [][]any
 	}{
-		{barrier.Table, []string{"saga_id", "step", "op", "origin"}, r.barrier},
+		{pgbarrier.Table, []string{"saga_id", "step", "op", "origin"}, r.barrier},
 		{"order_sagas", []string{"order_id", "saga_id"}, r.claims},
 		{linesTable, lineColumns, r.lines},
 		{"events", []string{"saga_id", "order_id", "kind", "detail"}, r.events},

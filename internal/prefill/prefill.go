@@ -8,7 +8,7 @@
 // the barrier rows (saga_barrier, op and origin), the order claim
 // (order_sagas), the reservation lines and the payment, the domain events;
 // in MongoDB the order and shipment documents with the barrier's marker
-// (saga/barrier.MarkedDoc). Most orders are CONFIRMED; a percentage end
+// (saga/mongobarrier.MarkedDoc). Most orders are CONFIRMED; a percentage end
 // CANCELLED with every effect compensated, in the three ways real sagas
 // compensate (a refused destination, a cancellation after the shipment was
 // booked, a refused reservation). The invariant checker passes over them:

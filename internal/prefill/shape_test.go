@@ -15,6 +15,7 @@ import (
 
 	"github.com/sagaflow/sagaflow/internal/testenv"
 	"github.com/sagaflow/sagaflow/saga/barrier"
+	"github.com/sagaflow/sagaflow/saga/mongobarrier"
 	"github.com/sagaflow/sagaflow/services"
 	"github.com/sagaflow/sagaflow/services/mongostore"
 	"github.com/sagaflow/sagaflow/services/orders"
@@ -148,7 +149,7 @@ func rowsOf(t *testing.T, ctx context.Context, pool *pgxpool.Pool, sql string) s
 }
 
 // timeFields are the fields that hold the time a document was written.
-var timeFields = []string{"created_at", "updated_at", barrier.MarkerField + ".at", mongostore.EventsField + ".at"}
+var timeFields = []string{"created_at", "updated_at", mongobarrier.MarkerField + ".at", mongostore.EventsField + ".at"}
 
 // docsOf returns every document of coll, in _id order, their times blanked.
 func docsOf(t *testing.T, ctx context.Context, coll *mongo.Collection) string {

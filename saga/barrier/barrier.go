@@ -1,3 +1,19 @@
+// Package barrier holds what the saga engine's two idempotency barriers
+// share: the key of a step (Key), what a barrier call did (Outcome), the
+// refusal of a step already compensated (ErrCompensated), and the rule by
+// which their records are pruned (Protected).
+//
+// A barrier is the activity-side half of the engine (package saga is the
+// workflow side). It makes a saga step safe under at-least-once execution:
+// a step runs at most once, a compensation of a step that never ran
+// changes nothing (null compensation), and a step arriving after its
+// compensation is refused (hang safety). Each store has its own form, in a
+// package of its own so that an application imports only the driver it
+// uses:
+//
+//   - saga/pgbarrier: a row in the step's own PostgreSQL transaction (pgx);
+//   - saga/mongobarrier: a marker inside the one MongoDB document the step
+//     changes (the official Go driver, v2).
 package barrier
 
 import "errors"
@@ -17,6 +33,7 @@ type Key struct {
 	Step   string
 }
 
+// String returns "<saga id>/<step>", as errors name the step.
 func (k Key) String() string { return k.SagaID + "/" + k.Step }
 
 // Outcome says what a barrier call did.
@@ -35,6 +52,8 @@ const (
 	AlreadyCompensated
 )
 
+// String returns the outcome's name ("applied", "duplicate",
+// "null-compensation", "already-compensated").
 func (o Outcome) String() string {
 	switch o {
 	case Applied:

@@ -1,5 +1,5 @@
-// This file holds what the barrier's two prunes share: which sagas a prune
-// must leave alone.
+// This file holds what the two barriers' prunes share: which sagas a prune
+// must leave alone, and how many records one call removes.
 //
 // Barrier records (PostgreSQL rows, MongoDB tombstones) are what refuses a
 // late or repeated step, so a record may go only when no step of its saga
@@ -62,15 +62,9 @@ func (p Protected) IDs() []string {
 	return ids
 }
 
-// NotProtectedSQL is the PostgreSQL condition that Protected.Has is false
-// for the saga id in column, given the protected workflow ids as the text[]
-// parameter param ("$2", say): for prunes of other tables keyed by saga id
-// (a service's event log), so that every prune applies one rule.
-func NotProtectedSQL(column, param string) string {
-	return "NOT (" + column + " = ANY (" + param + "::text[]) OR regexp_replace(" + column + ", '/[^/]*$', '') = ANY (" + param + "::text[]))"
-}
-
-func pruneLimit(limit int) int {
+// BatchLimit returns limit, or DefaultPruneBatch when limit is not
+// positive: the number of records one prune call removes at most.
+func BatchLimit(limit int) int {
 	if limit <= 0 {
 		return DefaultPruneBatch
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/sagaflow/sagaflow/saga/barrier"
+	"github.com/sagaflow/sagaflow/saga/pgbarrier"
 	"github.com/sagaflow/sagaflow/services"
 	"github.com/sagaflow/sagaflow/services/pgstore"
 )
@@ -40,7 +41,7 @@ func (s *Service) Pool() *pgxpool.Pool { return s.pool }
 
 // Migrate creates or upgrades the schema, including the barrier table.
 func (s *Service) Migrate(ctx context.Context) error {
-	if _, err := pgstore.Apply(ctx, s.pool, migrations, "migrations", barrier.CreateTable); err != nil {
+	if _, err := pgstore.Apply(ctx, s.pool, migrations, "migrations", pgbarrier.CreateTable); err != nil {
 		return fmt.Errorf("inventory: %w", err)
 	}
 	return nil
@@ -71,7 +72,7 @@ func (s *Service) Reserve(ctx context.Context, sagaID, orderID string, items []s
 		return 0, err
 	}
 	key := barrier.Key{SagaID: sagaID, Step: StepReserve}
-	out, err := barrier.Forward(ctx, s.pool, key, func(tx pgx.Tx) error {
+	out, err := pgbarrier.Forward(ctx, s.pool, key, func(tx pgx.Tx) error {
 		// The order's claim, then the event, and the stock rows last, each
 		// taken and recorded in one statement: a stock row stays locked only
 		// from its update to the commit, so a popular SKU waits for no other
@@ -159,7 +160,7 @@ func (s *Service) Release(ctx context.Context, sagaID, orderID string) (barrier.
 		return 0, err
 	}
 	key := barrier.Key{SagaID: sagaID, Step: StepReserve}
-	out, err := barrier.Compensate(ctx, s.pool, key, func(tx pgx.Tx) error {
+	out, err := pgbarrier.Compensate(ctx, s.pool, key, func(tx pgx.Tx) error {
 		rows, err := tx.Query(ctx,
 			`UPDATE reservations SET status = 'released', released_at = now()
 			 WHERE saga_id = $1 AND status = 'reserved' RETURNING sku, quantity`, sagaID)

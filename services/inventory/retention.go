@@ -6,15 +6,16 @@ import (
 	"time"
 
 	"github.com/sagaflow/sagaflow/saga/barrier"
+	"github.com/sagaflow/sagaflow/saga/pgbarrier"
 	"github.com/sagaflow/sagaflow/services/pgstore"
 )
 
 // PruneBarrier removes at most limit barrier rows older than cutoff whose
-// saga protected does not hold (barrier.PruneRows) and returns how many it
+// saga protected does not hold (pgbarrier.PruneRows) and returns how many it
 // removed. The order_sagas claims are never removed: they refuse a reused
 // order id for good.
 func (s *Service) PruneBarrier(ctx context.Context, cutoff time.Time, protected barrier.Protected, limit int) (int, error) {
-	n, err := barrier.PruneRows(ctx, s.pool, cutoff, protected, limit)
+	n, err := pgbarrier.PruneRows(ctx, s.pool, cutoff, protected, limit)
 	if err != nil {
 		return n, fmt.Errorf("inventory: %w", err)
 	}

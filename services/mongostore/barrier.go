@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/sagaflow/sagaflow/saga/barrier"
+	"github.com/sagaflow/sagaflow/saga/mongobarrier"
 	"github.com/sagaflow/sagaflow/services"
 )
 
@@ -20,8 +21,8 @@ func BusinessError(err error) error {
 		to   *services.Error
 	}{
 		{barrier.ErrCompensated, services.ErrStepCompensated},
-		{barrier.ErrOwnedByOtherSaga, services.ErrOrderExists},
-		{barrier.ErrNotFound, services.ErrUnknownOrder},
+		{mongobarrier.ErrOwnedByOtherSaga, services.ErrOrderExists},
+		{mongobarrier.ErrNotFound, services.ErrUnknownOrder},
 	} {
 		if errors.Is(err, m.from) {
 			return fmt.Errorf("%w: %w", m.to, err)
@@ -31,9 +32,9 @@ func BusinessError(err error) error {
 }
 
 // RefusedStatus returns the status field of the document that a
-// *barrier.PreconditionError in err holds, and whether there was one.
+// *mongobarrier.PreconditionError in err holds, and whether there was one.
 func RefusedStatus(err error) (string, bool) {
-	var pe *barrier.PreconditionError
+	var pe *mongobarrier.PreconditionError
 	if !errors.As(err, &pe) {
 		return "", false
 	}

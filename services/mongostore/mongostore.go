@@ -1,6 +1,6 @@
 // Package mongostore holds what the MongoDB-backed services share: index
 // creation, reads, and the mapping of the idempotency barrier's refusals
-// (saga/barrier's InsertDoc, UpdateDoc and CompensateDoc, which guard every
+// (saga/mongobarrier's InsertDoc, UpdateDoc and CompensateDoc, which guard every
 // write of these services) to business errors.
 package mongostore
 

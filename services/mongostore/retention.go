@@ -9,9 +9,10 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
 	"github.com/sagaflow/sagaflow/saga/barrier"
+	"github.com/sagaflow/sagaflow/saga/mongobarrier"
 )
 
-// Both services mark the tombstones they hand to barrier.CompensateDoc
+// Both services mark the tombstones they hand to mongobarrier.CompensateDoc
 // with the business field tombstone: true (their Tombstone fields, left
 // out of every other document). Tombstones written before the barrier
 // stamped its own carry that field alone; LegacyTombstones finds them.
@@ -22,16 +23,16 @@ var LegacyTombstones = bson.D{{Key: "tombstone", Value: true}}
 var LegacyTombstoneIndex = Index{Name: "tombstone", Keys: bson.D{{Key: "tombstone", Value: 1}}, Sparse: true}
 
 // PruneTombstones removes one batch of coll's tombstones older than cutoff
-// whose saga protected does not hold (barrier.PruneTombstones), after
+// whose saga protected does not hold (mongobarrier.PruneTombstones), after
 // stamping at most limit tombstones written before tombstones carried
-// their time with now (barrier.StampTombstones: they go one retention and
+// their time with now (mongobarrier.StampTombstones: they go one retention and
 // margin later). It returns how many it removed. Business documents are
 // never removed.
 func PruneTombstones(ctx context.Context, coll *mongo.Collection, now, cutoff time.Time, protected barrier.Protected, limit int) (int, error) {
-	if _, err := barrier.StampTombstones(ctx, coll, LegacyTombstones, now, limit); err != nil {
+	if _, err := mongobarrier.StampTombstones(ctx, coll, LegacyTombstones, now, limit); err != nil {
 		return 0, fmt.Errorf("%s: %w", coll.Database().Name(), err)
 	}
-	n, err := barrier.PruneTombstones(ctx, coll, cutoff, protected, limit)
+	n, err := mongobarrier.PruneTombstones(ctx, coll, cutoff, protected, limit)
 	if err != nil {
 		return n, fmt.Errorf("%s: %w", coll.Database().Name(), err)
 	}

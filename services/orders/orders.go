@@ -2,7 +2,7 @@
 // PENDING by the saga, confirmed at its pivot or cancelled by its
 // compensation.
 //
-// The order document is its own barrier (saga/barrier's MongoDB form): it
+// The order document is its own barrier (saga/mongobarrier): it
 // carries the markers of the steps CreateOrder and ConfirmOrder, and every
 // change is one conditional single-document operation. Cancelling an order
 // that was never created inserts a cancelled tombstone under its id, so a
@@ -19,6 +19,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
 	"github.com/sagaflow/sagaflow/saga/barrier"
+	"github.com/sagaflow/sagaflow/saga/mongobarrier"
 	"github.com/sagaflow/sagaflow/services"
 	"github.com/sagaflow/sagaflow/services/mongostore"
 )
@@ -115,7 +116,7 @@ func (s *Service) Migrate(ctx context.Context) error {
 	); err != nil {
 		return err
 	}
-	return barrier.CreateTombstoneIndex(ctx, s.coll)
+	return mongobarrier.CreateTombstoneIndex(ctx, s.coll)
 }
 
 // Create inserts the order, PENDING, owned by the saga. Creating it again
@@ -135,7 +136,7 @@ func (s *Service) Create(ctx context.Context, sagaID string, o Order) (barrier.O
 	o.CreatedAt, o.UpdatedAt = now, now
 	created := mongostore.NewEvent(s.coll, o.ID, services.EventOrderCreated, sagaID, now,
 		services.OrderDetail{CustomerID: o.CustomerID, Region: o.Region, Items: items, Total: o.Total})
-	out, err := barrier.InsertDoc(ctx, s.coll, barrier.Key{SagaID: sagaID, Step: StepCreate},
+	out, err := mongobarrier.InsertDoc(ctx, s.coll, barrier.Key{SagaID: sagaID, Step: StepCreate},
 		withEvents{Order: o, Events: []mongostore.Event{created}})
 	if err != nil {
 		return 0, fmt.Errorf("create order %s: %w", o.ID, mongostore.BusinessError(err))
@@ -161,7 +162,7 @@ func (s *Service) Confirm(ctx context.Context, sagaID, orderID string) (barrier.
 		return 0, err
 	}
 	now := s.now().UTC()
-	out, err := barrier.UpdateDoc(ctx, s.coll, barrier.Key{SagaID: sagaID, Step: StepConfirm}, orderID,
+	out, err := mongobarrier.UpdateDoc(ctx, s.coll, barrier.Key{SagaID: sagaID, Step: StepConfirm}, orderID,
 		bson.D{{Key: "status", Value: Pending}},
 		bson.D{{Key: "$set", Value: bson.D{{Key: "status", Value: Confirmed}, {Key: "updated_at", Value: now}}},
 			mongostore.PushEvent(mongostore.NewEvent(s.coll, orderID, services.EventOrderConfirmed, sagaID, now, nil))})
@@ -196,7 +197,7 @@ func (s *Service) Cancel(ctx context.Context, sagaID, orderID, reason string) (b
 		reason = strings.ToValidUTF8(reason[:maxReason], "")
 	}
 	now := s.now().UTC()
-	out, err := barrier.CompensateDoc(ctx, s.coll, barrier.Key{SagaID: sagaID, Step: StepCreate}, orderID,
+	out, err := mongobarrier.CompensateDoc(ctx, s.coll, barrier.Key{SagaID: sagaID, Step: StepCreate}, orderID,
 		bson.D{{Key: "status", Value: Pending}},
 		bson.D{{Key: "$set", Value: bson.D{{Key: "status", Value: Cancelled}, {Key: "reason", Value: reason}, {Key: "updated_at", Value: now}}},
 			mongostore.PushEvent(mongostore.NewEvent(s.coll, orderID, services.EventOrderCancelled, sagaID, now,

@@ -16,6 +16,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/sagaflow/sagaflow/saga/barrier"
+	"github.com/sagaflow/sagaflow/saga/pgbarrier"
 	"github.com/sagaflow/sagaflow/services"
 	"github.com/sagaflow/sagaflow/services/pgstore"
 )
@@ -40,7 +41,7 @@ func (s *Service) Pool() *pgxpool.Pool { return s.pool }
 
 // Migrate creates or upgrades the schema, including the barrier table.
 func (s *Service) Migrate(ctx context.Context) error {
-	if _, err := pgstore.Apply(ctx, s.pool, migrations, "migrations", barrier.CreateTable); err != nil {
+	if _, err := pgstore.Apply(ctx, s.pool, migrations, "migrations", pgbarrier.CreateTable); err != nil {
 		return fmt.Errorf("payments: %w", err)
 	}
 	return nil
@@ -71,7 +72,7 @@ func (s *Service) Charge(ctx context.Context, sagaID, orderID, customerID string
 		return 0, err
 	}
 	key := barrier.Key{SagaID: sagaID, Step: StepCharge}
-	out, err := barrier.Forward(ctx, s.pool, key, func(tx pgx.Tx) error {
+	out, err := pgbarrier.Forward(ctx, s.pool, key, func(tx pgx.Tx) error {
 		// The order's claim, then the event, and the account row last,
 		// debited and recorded in one statement: the row stays locked only
 		// from its update to the commit.
@@ -124,7 +125,7 @@ func (s *Service) Refund(ctx context.Context, sagaID, orderID string) (barrier.O
 		return 0, err
 	}
 	key := barrier.Key{SagaID: sagaID, Step: StepCharge}
-	out, err := barrier.Compensate(ctx, s.pool, key, func(tx pgx.Tx) error {
+	out, err := pgbarrier.Compensate(ctx, s.pool, key, func(tx pgx.Tx) error {
 		var customerID string
 		var amount int64
 		err := tx.QueryRow(ctx,

@@ -13,6 +13,7 @@ import (
 
 	"github.com/sagaflow/sagaflow/internal/testenv"
 	"github.com/sagaflow/sagaflow/saga/barrier"
+	"github.com/sagaflow/sagaflow/saga/pgbarrier"
 	"github.com/sagaflow/sagaflow/services"
 	"github.com/sagaflow/sagaflow/services/payments"
 	"github.com/sagaflow/sagaflow/services/pgstore"
@@ -291,7 +292,7 @@ func TestUpgradeClaimsTheOrdersChargedBefore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := pgstore.Apply(ctx, pool, fstest.MapFS{"migrations/0001_init.sql": {Data: v1}}, "migrations", barrier.CreateTable); err != nil {
+	if _, err := pgstore.Apply(ctx, pool, fstest.MapFS{"migrations/0001_init.sql": {Data: v1}}, "migrations", pgbarrier.CreateTable); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := pool.Exec(ctx, `

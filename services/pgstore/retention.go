@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/sagaflow/sagaflow/saga/barrier"
+	"github.com/sagaflow/sagaflow/saga/pgbarrier"
 )
 
 // pruneEvents deletes one batch: the oldest events before $1 whose saga no
@@ -16,7 +17,7 @@ import (
 // deleted by primary key.
 var pruneEvents = `DELETE FROM events WHERE id = ANY (ARRAY (
 	SELECT id FROM events
-	WHERE occurred_at < $1 AND ` + barrier.NotProtectedSQL("saga_id", "$2") + `
+	WHERE occurred_at < $1 AND ` + pgbarrier.NotProtectedSQL("saga_id", "$2") + `
 	AND (tx_id, id) <= ($4::text::xid8, $5)
 	ORDER BY occurred_at
 	LIMIT $3))`
@@ -26,11 +27,11 @@ var pruneEvents = `DELETE FROM events WHERE id = ANY (ARRAY (
 // protected does not hold, that a reader has consumed (at or before
 // consumed), oldest first, in one statement (its own short transaction),
 // and returns how many it deleted. Call it again until it returns less than
-// limit. The rule is the barrier's (barrier.PruneRows): an event goes when
+// limit. The rule is the barrier's (pgbarrier.PruneRows): an event goes when
 // its saga can no longer run, so DuplicateEvents still sees every event of
 // a saga that can; and never before the read store has it, however far
 // behind the projector is (the zero Position prunes nothing).
-func PruneEvents(ctx context.Context, db barrier.Execer, cutoff time.Time, protected barrier.Protected, consumed Position, limit int) (int, error) {
+func PruneEvents(ctx context.Context, db pgbarrier.Execer, cutoff time.Time, protected barrier.Protected, consumed Position, limit int) (int, error) {
 	if limit <= 0 {
 		limit = barrier.DefaultPruneBatch
 	}

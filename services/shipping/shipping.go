@@ -2,7 +2,7 @@
 // one per order, created by the saga and cancelled by its compensation.
 //
 // Like the orders service, the shipment document is its own barrier
-// (saga/barrier's MongoDB form): it carries the marker of the step
+// (saga/mongobarrier): it carries the marker of the step
 // CreateShipment, every change is one conditional single-document
 // operation, and cancelling a shipment that was never created inserts a
 // cancelled tombstone so that a late create is refused.
@@ -21,6 +21,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
 	"github.com/sagaflow/sagaflow/saga/barrier"
+	"github.com/sagaflow/sagaflow/saga/mongobarrier"
 	"github.com/sagaflow/sagaflow/services"
 	"github.com/sagaflow/sagaflow/services/mongostore"
 )
@@ -89,7 +90,7 @@ func (s *Service) Migrate(ctx context.Context) error {
 	); err != nil {
 		return err
 	}
-	return barrier.CreateTombstoneIndex(ctx, s.coll)
+	return mongobarrier.CreateTombstoneIndex(ctx, s.coll)
 }
 
 // CheckDestination returns services.ErrInvalidAddress when the address is
@@ -122,7 +123,7 @@ func (s *Service) Create(ctx context.Context, sagaID, orderID string, to service
 		Status: Created, CreatedAt: now, UpdatedAt: now}
 	created := mongostore.NewEvent(s.coll, orderID, services.EventShipmentCreated, sagaID, now,
 		services.ShipmentDetail{Tracking: sh.Tracking, Country: to.Country})
-	out, err := barrier.InsertDoc(ctx, s.coll, barrier.Key{SagaID: sagaID, Step: StepCreate},
+	out, err := mongobarrier.InsertDoc(ctx, s.coll, barrier.Key{SagaID: sagaID, Step: StepCreate},
 		withEvents{Shipment: sh, Events: []mongostore.Event{created}})
 	if err != nil {
 		return Shipment{}, 0, fmt.Errorf("create shipment for %s: %w", orderID, mongostore.BusinessError(err))
@@ -149,7 +150,7 @@ func (s *Service) Cancel(ctx context.Context, sagaID, orderID string) (barrier.O
 		return 0, err
 	}
 	now := s.now().UTC()
-	out, err := barrier.CompensateDoc(ctx, s.coll, barrier.Key{SagaID: sagaID, Step: StepCreate}, orderID, nil,
+	out, err := mongobarrier.CompensateDoc(ctx, s.coll, barrier.Key{SagaID: sagaID, Step: StepCreate}, orderID, nil,
 		bson.D{{Key: "$set", Value: bson.D{{Key: "status", Value: Cancelled}, {Key: "updated_at", Value: now}}},
 			mongostore.PushEvent(mongostore.NewEvent(s.coll, orderID, services.EventShipmentCancelled, sagaID, now, nil))},
 		Shipment{OrderID: orderID, SagaID: sagaID, Status: Cancelled, Tombstone: true, CreatedAt: now, UpdatedAt: now})

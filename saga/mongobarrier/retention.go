@@ -1,4 +1,4 @@
-package barrier
+package mongobarrier
 
 import (
 	"context"
@@ -8,6 +8,8 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/sagaflow/sagaflow/saga/barrier"
 )
 
 // A tombstone that CompensateDoc writes carries, beside its saga's id and
@@ -41,7 +43,7 @@ func CreateTombstoneIndex(ctx context.Context, coll *mongo.Collection) error {
 	return nil
 }
 
-// PruneTombstones deletes at most limit tombstones of coll (DefaultPruneBatch
+// PruneTombstones deletes at most limit tombstones of coll (barrier.DefaultPruneBatch
 // when limit is not positive) written before cutoff, of sagas that
 // protected does not hold, oldest first, and returns how many it deleted.
 // Call it again until it returns less than limit. It reads the tombstones
@@ -52,11 +54,11 @@ func CreateTombstoneIndex(ctx context.Context, coll *mongo.Collection) error {
 //
 // Deleting a tombstone lets its _id be inserted again: the caller
 // guarantees that no step of an unprotected saga with a tombstone older than
-// cutoff can run again (see Protected), so no late insert of that saga can
+// cutoff can run again (see barrier.Protected), so no late insert of that saga can
 // come, and a document another saga inserts there later is that saga's
 // own.
-func PruneTombstones(ctx context.Context, coll *mongo.Collection, cutoff time.Time, protected Protected, limit int) (int, error) {
-	limit = pruneLimit(limit)
+func PruneTombstones(ctx context.Context, coll *mongo.Collection, cutoff time.Time, protected barrier.Protected, limit int) (int, error) {
+	limit = barrier.BatchLimit(limit)
 	old := bson.D{
 		{Key: tombstonePath, Value: true},
 		{Key: tombstoneAtPath, Value: bson.D{{Key: "$lt", Value: cutoff.UTC()}}},
@@ -100,7 +102,7 @@ func PruneTombstones(ctx context.Context, coll *mongo.Collection, cutoff time.Ti
 // than it needs to, never shorter. Call it again until it returns less
 // than limit.
 func StampTombstones(ctx context.Context, coll *mongo.Collection, legacy bson.D, at time.Time, limit int) (int, error) {
-	limit = pruneLimit(limit)
+	limit = barrier.BatchLimit(limit)
 	for _, e := range legacy {
 		if touchesMarker(e.Key) {
 			return 0, fmt.Errorf("stamp %s tombstones: filter names %q, the barrier's field", coll.Name(), e.Key)

@@ -1,4 +1,4 @@
-package barrier_test
+package mongobarrier_test
 
 import (
 	"context"
@@ -12,6 +12,8 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
 	"github.com/sagaflow/sagaflow/saga/barrier"
+	"github.com/sagaflow/sagaflow/saga/internal/storetest"
+	"github.com/sagaflow/sagaflow/saga/mongobarrier"
 )
 
 // oldTombstone inserts a tombstone as CompensateDoc writes them, written
@@ -20,7 +22,7 @@ func oldTombstone(t *testing.T, ctx context.Context, coll *mongo.Collection, id,
 	t.Helper()
 	if _, err := coll.InsertOne(ctx, bson.D{
 		{Key: "_id", Value: id}, {Key: "status", Value: "cancelled"}, {Key: "tombstone", Value: true},
-		{Key: barrier.MarkerField, Value: bson.D{
+		{Key: mongobarrier.MarkerField, Value: bson.D{
 			{Key: "id", Value: sagaID}, {Key: "steps", Value: bson.D{{Key: "Create", Value: "compensate"}}},
 			{Key: "tombstone", Value: true}, {Key: "at", Value: at},
 		}},
@@ -52,18 +54,18 @@ func ids(t *testing.T, ctx context.Context, coll *mongo.Collection) []string {
 func TestTombstonesCarryTheirTime(t *testing.T) {
 	coll, ctx := scratch(t)
 	before := time.Now().Add(-time.Second)
-	got, err := barrier.CompensateDoc(ctx, coll, createKey, "d1", nil, cancel, tombstone("d1"))
+	got, err := mongobarrier.CompensateDoc(ctx, coll, createKey, "d1", nil, cancel, tombstone("d1"))
 	want(t, "null compensation", got, err, barrier.NullCompensation)
-	got, err = barrier.InsertDoc(ctx, coll, barrier.Key{SagaID: "s1", Step: "Create"}, open("d2"))
+	got, err = mongobarrier.InsertDoc(ctx, coll, barrier.Key{SagaID: "s1", Step: "Create"}, open("d2"))
 	want(t, "insert", got, err, barrier.Applied)
 	raw, err := coll.FindOne(ctx, bson.D{{Key: "_id", Value: "d1"}}).Raw()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if flag, ok := raw.Lookup(barrier.MarkerField, "tombstone").BooleanOK(); !ok || !flag {
+	if flag, ok := raw.Lookup(mongobarrier.MarkerField, "tombstone").BooleanOK(); !ok || !flag {
 		t.Errorf("tombstone without saga.tombstone: %v", raw)
 	}
-	at, ok := raw.Lookup(barrier.MarkerField, "at").TimeOK()
+	at, ok := raw.Lookup(mongobarrier.MarkerField, "at").TimeOK()
 	if !ok || at.Before(before) || at.After(time.Now().Add(time.Second)) {
 		t.Errorf("tombstone saga.at %v (ok %v), want about now", at, ok)
 	}
@@ -71,7 +73,7 @@ func TestTombstonesCarryTheirTime(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := raw.LookupErr(barrier.MarkerField, "at"); err == nil {
+	if _, err := raw.LookupErr(mongobarrier.MarkerField, "at"); err == nil {
 		t.Errorf("a forward step's document carries saga.at: %v", raw)
 	}
 }
@@ -83,10 +85,10 @@ func TestTombstonesCarryTheirTime(t *testing.T) {
 // and the protected sagas' late inserts are still refused.
 func TestPruneTombstonesRemovesOnlyOldUnprotectedTombstonesInBatches(t *testing.T) {
 	coll, ctx := scratch(t)
-	if err := barrier.CreateTombstoneIndex(ctx, coll); err != nil {
+	if err := mongobarrier.CreateTombstoneIndex(ctx, coll); err != nil {
 		t.Fatal(err)
 	}
-	if err := barrier.CreateTombstoneIndex(ctx, coll); err != nil {
+	if err := mongobarrier.CreateTombstoneIndex(ctx, coll); err != nil {
 		t.Fatalf("second index creation: %v", err)
 	}
 	now := time.Now()
@@ -104,23 +106,23 @@ func TestPruneTombstonesRemovesOnlyOldUnprotectedTombstonesInBatches(t *testing.
 	// Business documents: one compensated (its marker says so), one not.
 	for _, id := range []string{"b1", "b2"} {
 		key := barrier.Key{SagaID: "order-" + id + "/run", Step: "Create"}
-		got, err := barrier.InsertDoc(ctx, coll, key, open(id))
+		got, err := mongobarrier.InsertDoc(ctx, coll, key, open(id))
 		want(t, "insert "+id, got, err, barrier.Applied)
 		if id == "b1" {
-			got, err = barrier.CompensateDoc(ctx, coll, key, id, nil, cancel, tombstone(id))
+			got, err = mongobarrier.CompensateDoc(ctx, coll, key, id, nil, cancel, tombstone(id))
 			want(t, "cancel "+id, got, err, barrier.Applied)
 		}
 	}
-	got, err := barrier.CompensateDoc(ctx, coll, barrier.Key{SagaID: "order-fresh/run", Step: "Create"}, "fresh", nil, cancel, tombstone("fresh"))
+	got, err := mongobarrier.CompensateDoc(ctx, coll, barrier.Key{SagaID: "order-fresh/run", Step: "Create"}, "fresh", nil, cancel, tombstone("fresh"))
 	want(t, "fresh tombstone", got, err, barrier.NullCompensation)
 	if _, err := coll.InsertOne(ctx, bson.D{{Key: "_id", Value: "legacy"}, {Key: "tombstone", Value: true},
-		{Key: barrier.MarkerField, Value: bson.D{{Key: "id", Value: "order-legacy/run"}, {Key: "steps", Value: bson.D{{Key: "Create", Value: "compensate"}}}}}}); err != nil {
+		{Key: mongobarrier.MarkerField, Value: bson.D{{Key: "id", Value: "order-legacy/run"}, {Key: "steps", Value: bson.D{{Key: "Create", Value: "compensate"}}}}}}); err != nil {
 		t.Fatal(err)
 	}
 	protected := barrier.NewProtected("order-kept", "order-bare", "order-a/b")
 
-	calls := pruneAll(t, func(limit int) (int, error) {
-		return barrier.PruneTombstones(ctx, coll, cutoff, protected, limit)
+	calls := storetest.PruneAll(t, func(limit int) (int, error) {
+		return mongobarrier.PruneTombstones(ctx, coll, cutoff, protected, limit)
 	}, 5)
 	if !slices.Equal(calls, []int{5, 5, 2}) {
 		t.Fatalf("batches removed %v, want [5 5 2]", calls)
@@ -137,7 +139,7 @@ func TestPruneTombstonesRemovesOnlyOldUnprotectedTombstonesInBatches(t *testing.
 		}
 	}
 	for id, sagaID := range kept {
-		if _, err := barrier.InsertDoc(ctx, coll, barrier.Key{SagaID: sagaID, Step: "Create"}, open(id)); !errors.Is(err, barrier.ErrCompensated) {
+		if _, err := mongobarrier.InsertDoc(ctx, coll, barrier.Key{SagaID: sagaID, Step: "Create"}, open(id)); !errors.Is(err, barrier.ErrCompensated) {
 			t.Errorf("late insert of protected %s: %v, want refused", sagaID, err)
 		}
 	}
@@ -151,29 +153,29 @@ func TestStampTombstonesDatesLegacyTombstones(t *testing.T) {
 	legacy := bson.D{{Key: "tombstone", Value: true}}
 	for _, id := range []string{"l1", "l2", "l3"} {
 		if _, err := coll.InsertOne(ctx, bson.D{{Key: "_id", Value: id}, {Key: "tombstone", Value: true},
-			{Key: barrier.MarkerField, Value: bson.D{{Key: "id", Value: "order-" + id + "/run"}, {Key: "steps", Value: bson.D{{Key: "Create", Value: "compensate"}}}}}}); err != nil {
+			{Key: mongobarrier.MarkerField, Value: bson.D{{Key: "id", Value: "order-" + id + "/run"}, {Key: "steps", Value: bson.D{{Key: "Create", Value: "compensate"}}}}}}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	got, err := barrier.InsertDoc(ctx, coll, barrier.Key{SagaID: "order-b/run", Step: "Create"}, open("b"))
+	got, err := mongobarrier.InsertDoc(ctx, coll, barrier.Key{SagaID: "order-b/run", Step: "Create"}, open("b"))
 	want(t, "insert", got, err, barrier.Applied)
 	if _, err := coll.InsertOne(ctx, bson.D{{Key: "_id", Value: "unguarded"}, {Key: "tombstone", Value: true}}); err != nil {
 		t.Fatal(err)
 	}
 	at := time.Now().Add(-48 * time.Hour).Truncate(time.Millisecond)
-	calls := pruneAll(t, func(limit int) (int, error) {
-		return barrier.StampTombstones(ctx, coll, legacy, at, limit)
+	calls := storetest.PruneAll(t, func(limit int) (int, error) {
+		return mongobarrier.StampTombstones(ctx, coll, legacy, at, limit)
 	}, 2)
 	if !slices.Equal(calls, []int{2, 1}) {
 		t.Fatalf("stamps %v, want [2 1]", calls)
 	}
-	if n, err := barrier.StampTombstones(ctx, coll, legacy, time.Now(), 10); err != nil || n != 0 {
+	if n, err := mongobarrier.StampTombstones(ctx, coll, legacy, time.Now(), 10); err != nil || n != 0 {
 		t.Fatalf("second stamping: %d, %v; want none", n, err)
 	}
-	if _, err := barrier.StampTombstones(ctx, coll, bson.D{{Key: "saga.id", Value: "x"}}, at, 10); err == nil {
+	if _, err := mongobarrier.StampTombstones(ctx, coll, bson.D{{Key: "saga.id", Value: "x"}}, at, 10); err == nil {
 		t.Error("a filter on the barrier's field was accepted")
 	}
-	n, err := barrier.PruneTombstones(ctx, coll, at.Add(time.Millisecond), nil, 10)
+	n, err := mongobarrier.PruneTombstones(ctx, coll, at.Add(time.Millisecond), nil, 10)
 	if err != nil || n != 3 {
 		t.Fatalf("prune after stamping: %d, %v; want 3", n, err)
 	}

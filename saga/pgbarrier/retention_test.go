@@ -1,4 +1,4 @@
-package barrier_test
+package pgbarrier_test
 
 import (
 	"context"
@@ -13,6 +13,8 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/sagaflow/sagaflow/saga/barrier"
+	"github.com/sagaflow/sagaflow/saga/internal/storetest"
+	"github.com/sagaflow/sagaflow/saga/pgbarrier"
 )
 
 // oldRow inserts a barrier row written at a given time, as the barrier
@@ -36,25 +38,6 @@ func sagaIDs(t *testing.T, ctx context.Context, pool *pgxpool.Pool) []string {
 		t.Fatal(err)
 	}
 	return ids
-}
-
-// pruneAll calls PruneRows with limit until a call removes less than
-// limit, and returns what each call removed.
-func pruneAll(t *testing.T, prune func(limit int) (int, error), limit int) []int {
-	t.Helper()
-	var calls []int
-	for range 100 {
-		n, err := prune(limit)
-		if err != nil {
-			t.Fatal(err)
-		}
-		calls = append(calls, n)
-		if n < limit {
-			return calls
-		}
-	}
-	t.Fatalf("prune never finished: %v", calls)
-	return nil
 }
 
 // TestPruneRowsRemovesOnlyOldUnprotectedRowsInBatches: 12 old rows of
@@ -81,12 +64,12 @@ func TestPruneRowsRemovesOnlyOldUnprotectedRowsInBatches(t *testing.T) {
 	// A row just newer than the cutoff, and a saga of today.
 	oldRow(t, ctx, pool, "order-recent/run-3", "forward", cutoff.Add(time.Second))
 	fresh := barrier.Key{SagaID: "order-fresh/run-4", Step: "Step"}
-	got, err := barrier.Forward(ctx, pool, fresh, add(1))
+	got, err := pgbarrier.Forward(ctx, pool, fresh, add(1))
 	want(t, "fresh forward", got, err, barrier.Applied)
 	protected := barrier.NewProtected("order-kept", "order-bare", "order-a/b")
 
-	calls := pruneAll(t, func(limit int) (int, error) {
-		return barrier.PruneRows(ctx, pool, cutoff, protected, limit)
+	calls := storetest.PruneAll(t, func(limit int) (int, error) {
+		return pgbarrier.PruneRows(ctx, pool, cutoff, protected, limit)
 	}, 5)
 	if !slices.Equal(calls, []int{5, 5, 2}) {
 		t.Fatalf("batches removed %v, want [5 5 2]", calls)
@@ -105,11 +88,11 @@ func TestPruneRowsRemovesOnlyOldUnprotectedRowsInBatches(t *testing.T) {
 	// The protected sagas' steps are still refused after their
 	// compensation; the fresh one is still a duplicate.
 	for _, id := range kept {
-		if _, err := barrier.Forward(ctx, pool, barrier.Key{SagaID: id, Step: "Step"}, add(1)); !errors.Is(err, barrier.ErrCompensated) {
+		if _, err := pgbarrier.Forward(ctx, pool, barrier.Key{SagaID: id, Step: "Step"}, add(1)); !errors.Is(err, barrier.ErrCompensated) {
 			t.Errorf("late forward of protected %s: %v, want refused", id, err)
 		}
 	}
-	got, err = barrier.Forward(ctx, pool, fresh, add(1))
+	got, err = pgbarrier.Forward(ctx, pool, fresh, add(1))
 	want(t, "fresh retry", got, err, barrier.Duplicate)
 	if n := value(t, ctx, pool); n != 1 {
 		t.Fatalf("counter %d, want 1", n)
@@ -129,7 +112,7 @@ func TestPruneRowsReadsTheCreatedAtIndex(t *testing.T) {
 		t.Fatal(err)
 	}
 	cutoff := time.Now().Add(-24 * time.Hour)
-	rows, err := pool.Query(ctx, "EXPLAIN "+barrier.PruneRowsSQL, cutoff, []string{"order-1"}, 5000)
+	rows, err := pool.Query(ctx, "EXPLAIN "+pgbarrier.PruneRowsSQL, cutoff, []string{"order-1"}, 5000)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package barrier_test
+package mongobarrier_test
 
 import (
 	"context"
@@ -11,8 +11,9 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
-	"github.com/sagaflow/sagaflow/internal/testenv"
 	"github.com/sagaflow/sagaflow/saga/barrier"
+	"github.com/sagaflow/sagaflow/saga/internal/storetest"
+	"github.com/sagaflow/sagaflow/saga/mongobarrier"
 )
 
 // doc is a scratch document: forward steps add to n, compensations take
@@ -31,7 +32,7 @@ var (
 
 func scratch(t *testing.T) (*mongo.Collection, context.Context) {
 	t.Helper()
-	return testenv.Mongo(t).Collection("docs"), testenv.Context(t)
+	return storetest.Mongo(t).Collection("docs"), storetest.Context(t)
 }
 
 func inc(n int) bson.D { return bson.D{{Key: "$inc", Value: bson.D{{Key: "n", Value: n}}}} }
@@ -59,7 +60,7 @@ func get(t *testing.T, ctx context.Context, coll *mongo.Collection, id, step str
 	if err := bson.Unmarshal(raw, &d); err != nil {
 		t.Fatal(err)
 	}
-	marker, _ := raw.Lookup(barrier.MarkerField, "steps", step).StringValueOK()
+	marker, _ := raw.Lookup(mongobarrier.MarkerField, "steps", step).StringValueOK()
 	return d, marker
 }
 
@@ -88,7 +89,7 @@ func refused(t *testing.T, what string, got barrier.Outcome, err, target error) 
 
 func mustInsert(t *testing.T, ctx context.Context, coll *mongo.Collection, id string) {
 	t.Helper()
-	out, err := barrier.InsertDoc(ctx, coll, createKey, open(id))
+	out, err := mongobarrier.InsertDoc(ctx, coll, createKey, open(id))
 	want(t, "insert", out, err, barrier.Applied)
 }
 
@@ -97,14 +98,14 @@ func TestInsertDocTwiceHasOneEffect(t *testing.T) {
 	mustInsert(t, ctx, coll, "d1")
 	again := open("d1")
 	again.N = 5
-	out, err := barrier.InsertDoc(ctx, coll, createKey, again)
+	out, err := mongobarrier.InsertDoc(ctx, coll, createKey, again)
 	want(t, "insert again", out, err, barrier.Duplicate)
 	d, marker := get(t, ctx, coll, "d1", createKey.Step)
 	if d.N != 1 || marker != "forward" || count(t, ctx, coll) != 1 {
 		t.Fatalf("after two inserts: %+v, marker %q, %d documents", d, marker, count(t, ctx, coll))
 	}
 	raw, _ := coll.FindOne(ctx, bson.D{}).Raw()
-	if owner := raw.Lookup(barrier.MarkerField, "id").StringValue(); owner != "s1" {
+	if owner := raw.Lookup(mongobarrier.MarkerField, "id").StringValue(); owner != "s1" {
 		t.Fatalf("owner %q", owner)
 	}
 }
@@ -113,7 +114,7 @@ func TestUpdateDocTwiceHasOneEffect(t *testing.T) {
 	coll, ctx := scratch(t)
 	mustInsert(t, ctx, coll, "d1")
 	for i, outcome := range []barrier.Outcome{barrier.Applied, barrier.Duplicate} {
-		out, err := barrier.UpdateDoc(ctx, coll, addKey, "d1", is("open"), inc(1))
+		out, err := mongobarrier.UpdateDoc(ctx, coll, addKey, "d1", is("open"), inc(1))
 		want(t, fmt.Sprintf("update %d", i), out, err, outcome)
 	}
 	if d, marker := get(t, ctx, coll, "d1", addKey.Step); d.N != 2 || marker != "forward" {
@@ -124,21 +125,21 @@ func TestUpdateDocTwiceHasOneEffect(t *testing.T) {
 func TestCompensateTwiceHasOneEffectAndRefusesLateForward(t *testing.T) {
 	coll, ctx := scratch(t)
 	mustInsert(t, ctx, coll, "d1")
-	if _, err := barrier.UpdateDoc(ctx, coll, addKey, "d1", nil, inc(1)); err != nil {
+	if _, err := mongobarrier.UpdateDoc(ctx, coll, addKey, "d1", nil, inc(1)); err != nil {
 		t.Fatal(err)
 	}
 	// Compensate the update, then the insert, each twice.
 	for i, outcome := range []barrier.Outcome{barrier.Applied, barrier.AlreadyCompensated} {
-		out, err := barrier.CompensateDoc(ctx, coll, addKey, "d1", nil, inc(-1), nil)
+		out, err := mongobarrier.CompensateDoc(ctx, coll, addKey, "d1", nil, inc(-1), nil)
 		want(t, fmt.Sprintf("compensate update %d", i), out, err, outcome)
 	}
 	for i, outcome := range []barrier.Outcome{barrier.Applied, barrier.AlreadyCompensated} {
-		out, err := barrier.CompensateDoc(ctx, coll, createKey, "d1", is("open"), cancel, tombstone("d1"))
+		out, err := mongobarrier.CompensateDoc(ctx, coll, createKey, "d1", is("open"), cancel, tombstone("d1"))
 		want(t, fmt.Sprintf("compensate insert %d", i), out, err, outcome)
 	}
-	out, err := barrier.UpdateDoc(ctx, coll, addKey, "d1", nil, inc(1))
+	out, err := mongobarrier.UpdateDoc(ctx, coll, addKey, "d1", nil, inc(1))
 	refused(t, "late update", out, err, barrier.ErrCompensated)
-	out, err = barrier.InsertDoc(ctx, coll, createKey, open("d1"))
+	out, err = mongobarrier.InsertDoc(ctx, coll, createKey, open("d1"))
 	refused(t, "late insert", out, err, barrier.ErrCompensated)
 	d, marker := get(t, ctx, coll, "d1", createKey.Step)
 	if d.N != 0 || d.Status != "cancelled" || d.Tombstone || marker != "compensate" {
@@ -148,11 +149,11 @@ func TestCompensateTwiceHasOneEffectAndRefusesLateForward(t *testing.T) {
 
 func TestNullCompensationOfAMissingDocumentLeavesATombstone(t *testing.T) {
 	coll, ctx := scratch(t)
-	out, err := barrier.CompensateDoc(ctx, coll, createKey, "d1", is("open"), cancel, tombstone("d1"))
+	out, err := mongobarrier.CompensateDoc(ctx, coll, createKey, "d1", is("open"), cancel, tombstone("d1"))
 	want(t, "compensate", out, err, barrier.NullCompensation)
-	out, err = barrier.CompensateDoc(ctx, coll, createKey, "d1", is("open"), cancel, tombstone("d1"))
+	out, err = mongobarrier.CompensateDoc(ctx, coll, createKey, "d1", is("open"), cancel, tombstone("d1"))
 	want(t, "compensate again", out, err, barrier.AlreadyCompensated)
-	out, err = barrier.InsertDoc(ctx, coll, createKey, open("d1"))
+	out, err = mongobarrier.InsertDoc(ctx, coll, createKey, open("d1"))
 	refused(t, "late insert", out, err, barrier.ErrCompensated)
 	d, marker := get(t, ctx, coll, "d1", createKey.Step)
 	if d.N != 0 || !d.Tombstone || marker != "compensate" || count(t, ctx, coll) != 1 {
@@ -160,12 +161,12 @@ func TestNullCompensationOfAMissingDocumentLeavesATombstone(t *testing.T) {
 	}
 
 	// A tombstone without _id takes the id; a nil one writes nothing.
-	out, err = barrier.CompensateDoc(ctx, coll, createKey, "d2", nil, cancel, bson.D{{Key: "status", Value: "cancelled"}})
+	out, err = mongobarrier.CompensateDoc(ctx, coll, createKey, "d2", nil, cancel, bson.D{{Key: "status", Value: "cancelled"}})
 	want(t, "compensate d2", out, err, barrier.NullCompensation)
 	if _, marker := get(t, ctx, coll, "d2", createKey.Step); marker != "compensate" {
 		t.Fatalf("d2 marker %q", marker)
 	}
-	out, err = barrier.CompensateDoc(ctx, coll, createKey, "d3", nil, cancel, nil)
+	out, err = mongobarrier.CompensateDoc(ctx, coll, createKey, "d3", nil, cancel, nil)
 	want(t, "compensate d3 without tombstone", out, err, barrier.NullCompensation)
 	if n := count(t, ctx, coll); n != 2 {
 		t.Fatalf("%d documents, want 2", n)
@@ -175,11 +176,11 @@ func TestNullCompensationOfAMissingDocumentLeavesATombstone(t *testing.T) {
 func TestNullCompensationOfAStepThatNeverRanOnAnExistingDocument(t *testing.T) {
 	coll, ctx := scratch(t)
 	mustInsert(t, ctx, coll, "d1")
-	out, err := barrier.CompensateDoc(ctx, coll, addKey, "d1", nil, inc(-1), tombstone("d1"))
+	out, err := mongobarrier.CompensateDoc(ctx, coll, addKey, "d1", nil, inc(-1), tombstone("d1"))
 	want(t, "compensate", out, err, barrier.NullCompensation)
-	out, err = barrier.CompensateDoc(ctx, coll, addKey, "d1", nil, inc(-1), tombstone("d1"))
+	out, err = mongobarrier.CompensateDoc(ctx, coll, addKey, "d1", nil, inc(-1), tombstone("d1"))
 	want(t, "compensate again", out, err, barrier.AlreadyCompensated)
-	out, err = barrier.UpdateDoc(ctx, coll, addKey, "d1", nil, inc(1))
+	out, err = mongobarrier.UpdateDoc(ctx, coll, addKey, "d1", nil, inc(1))
 	refused(t, "late update", out, err, barrier.ErrCompensated)
 	d, marker := get(t, ctx, coll, "d1", addKey.Step)
 	if d.N != 1 || d.Status != "open" || marker != "compensate" {
@@ -194,15 +195,15 @@ func TestAnotherSagasDocumentIsLeftAlone(t *testing.T) {
 	coll, ctx := scratch(t)
 	mustInsert(t, ctx, coll, "d1")
 	other := barrier.Key{SagaID: "s2", Step: createKey.Step}
-	out, err := barrier.InsertDoc(ctx, coll, other, open("d1"))
-	refused(t, "insert", out, err, barrier.ErrOwnedByOtherSaga)
-	out, err = barrier.UpdateDoc(ctx, coll, barrier.Key{SagaID: "s2", Step: addKey.Step}, "d1", nil, inc(1))
-	refused(t, "update", out, err, barrier.ErrOwnedByOtherSaga)
-	out, err = barrier.CompensateDoc(ctx, coll, other, "d1", nil, cancel, tombstone("d1"))
+	out, err := mongobarrier.InsertDoc(ctx, coll, other, open("d1"))
+	refused(t, "insert", out, err, mongobarrier.ErrOwnedByOtherSaga)
+	out, err = mongobarrier.UpdateDoc(ctx, coll, barrier.Key{SagaID: "s2", Step: addKey.Step}, "d1", nil, inc(1))
+	refused(t, "update", out, err, mongobarrier.ErrOwnedByOtherSaga)
+	out, err = mongobarrier.CompensateDoc(ctx, coll, other, "d1", nil, cancel, tombstone("d1"))
 	want(t, "compensate", out, err, barrier.NullCompensation)
 	d, marker := get(t, ctx, coll, "d1", createKey.Step)
 	raw, _ := coll.FindOne(ctx, bson.D{}).Raw()
-	if d.N != 1 || d.Status != "open" || marker != "forward" || raw.Lookup(barrier.MarkerField, "id").StringValue() != "s1" {
+	if d.N != 1 || d.Status != "open" || marker != "forward" || raw.Lookup(mongobarrier.MarkerField, "id").StringValue() != "s1" {
 		t.Fatalf("another saga changed the document: %s", raw)
 	}
 }
@@ -210,9 +211,9 @@ func TestAnotherSagasDocumentIsLeftAlone(t *testing.T) {
 func TestPreconditionFailuresChangeNothing(t *testing.T) {
 	coll, ctx := scratch(t)
 	mustInsert(t, ctx, coll, "d1")
-	var pe *barrier.PreconditionError
-	out, err := barrier.UpdateDoc(ctx, coll, addKey, "d1", is("closed"), inc(1))
-	if !errors.As(err, &pe) || !errors.Is(err, barrier.ErrPreconditionFailed) || out != 0 ||
+	var pe *mongobarrier.PreconditionError
+	out, err := mongobarrier.UpdateDoc(ctx, coll, addKey, "d1", is("closed"), inc(1))
+	if !errors.As(err, &pe) || !errors.Is(err, mongobarrier.ErrPreconditionFailed) || out != 0 ||
 		pe.Doc.Lookup("status").StringValue() != "open" || pe.ID != "d1" || pe.Key != addKey {
 		t.Fatalf("update with failing precondition: %v, %v", out, err)
 	}
@@ -220,10 +221,10 @@ func TestPreconditionFailuresChangeNothing(t *testing.T) {
 		t.Fatalf("refused update changed %+v, marker %q", d, marker)
 	}
 	// Refused, the step has not run: it may run once its precondition holds.
-	out, err = barrier.UpdateDoc(ctx, coll, addKey, "d1", is("open"), inc(1))
+	out, err = mongobarrier.UpdateDoc(ctx, coll, addKey, "d1", is("open"), inc(1))
 	want(t, "update", out, err, barrier.Applied)
 
-	out, err = barrier.CompensateDoc(ctx, coll, addKey, "d1", is("closed"), inc(-1), nil)
+	out, err = mongobarrier.CompensateDoc(ctx, coll, addKey, "d1", is("closed"), inc(-1), nil)
 	if !errors.As(err, &pe) || out != 0 || pe.Doc.Lookup("n").AsInt64() != 2 {
 		t.Fatalf("compensate with failing precondition: %v, %v", out, err)
 	}
@@ -231,10 +232,10 @@ func TestPreconditionFailuresChangeNothing(t *testing.T) {
 		t.Fatalf("refused compensation changed %+v, marker %q", d, marker)
 	}
 
-	out, err = barrier.UpdateDoc(ctx, coll, addKey, "nope", nil, inc(1))
-	refused(t, "update of a missing document", out, err, barrier.ErrNotFound)
+	out, err = mongobarrier.UpdateDoc(ctx, coll, addKey, "nope", nil, inc(1))
+	refused(t, "update of a missing document", out, err, mongobarrier.ErrNotFound)
 	// Another step of the saga created d1: inserting it is not a duplicate.
-	out, err = barrier.InsertDoc(ctx, coll, barrier.Key{SagaID: "s1", Step: "Other"}, open("d1"))
+	out, err = mongobarrier.InsertDoc(ctx, coll, barrier.Key{SagaID: "s1", Step: "Other"}, open("d1"))
 	if !errors.As(err, &pe) || out != 0 {
 		t.Fatalf("insert by another step: %v, %v", out, err)
 	}
@@ -244,35 +245,35 @@ func TestMisuseIsRefusedBeforeAnyWrite(t *testing.T) {
 	coll, ctx := scratch(t)
 	for name, err := range map[string]error{
 		"step with a dot": func() error {
-			_, err := barrier.InsertDoc(ctx, coll, barrier.Key{SagaID: "s1", Step: "a.b"}, open("d1"))
+			_, err := mongobarrier.InsertDoc(ctx, coll, barrier.Key{SagaID: "s1", Step: "a.b"}, open("d1"))
 			return err
 		}(),
 		"empty saga id": func() error {
-			_, err := barrier.UpdateDoc(ctx, coll, barrier.Key{Step: "Add"}, "d1", nil, inc(1))
+			_, err := mongobarrier.UpdateDoc(ctx, coll, barrier.Key{Step: "Add"}, "d1", nil, inc(1))
 			return err
 		}(),
 		"document with the marker field": func() error {
-			_, err := barrier.InsertDoc(ctx, coll, createKey, bson.D{{Key: "_id", Value: "d1"}, {Key: "saga", Value: 1}})
+			_, err := mongobarrier.InsertDoc(ctx, coll, createKey, bson.D{{Key: "_id", Value: "d1"}, {Key: "saga", Value: 1}})
 			return err
 		}(),
 		"document without _id": func() error {
-			_, err := barrier.InsertDoc(ctx, coll, createKey, bson.D{{Key: "n", Value: 1}})
+			_, err := mongobarrier.InsertDoc(ctx, coll, createKey, bson.D{{Key: "n", Value: 1}})
 			return err
 		}(),
 		"precondition on the marker": func() error {
-			_, err := barrier.UpdateDoc(ctx, coll, addKey, "d1", bson.D{{Key: "saga.id", Value: "x"}}, inc(1))
+			_, err := mongobarrier.UpdateDoc(ctx, coll, addKey, "d1", bson.D{{Key: "saga.id", Value: "x"}}, inc(1))
 			return err
 		}(),
 		"update of the marker": func() error {
-			_, err := barrier.UpdateDoc(ctx, coll, addKey, "d1", nil, bson.D{{Key: "$set", Value: bson.D{{Key: "saga.steps.Add", Value: "x"}}}})
+			_, err := mongobarrier.UpdateDoc(ctx, coll, addKey, "d1", nil, bson.D{{Key: "$set", Value: bson.D{{Key: "saga.steps.Add", Value: "x"}}}})
 			return err
 		}(),
 		"replacement instead of update": func() error {
-			_, err := barrier.UpdateDoc(ctx, coll, addKey, "d1", nil, bson.D{{Key: "n", Value: 3}})
+			_, err := mongobarrier.UpdateDoc(ctx, coll, addKey, "d1", nil, bson.D{{Key: "n", Value: 3}})
 			return err
 		}(),
 		"tombstone with another _id": func() error {
-			_, err := barrier.CompensateDoc(ctx, coll, createKey, "d1", nil, cancel, tombstone("d2"))
+			_, err := mongobarrier.CompensateDoc(ctx, coll, createKey, "d1", nil, cancel, tombstone("d2"))
 			return err
 		}(),
 	} {
@@ -302,12 +303,12 @@ func TestInsertRacingItsCompensationNetsZero(t *testing.T) {
 			defer wg.Done()
 			<-start
 			time.Sleep(time.Duration(i%6) * 400 * time.Microsecond) // vary who comes first
-			fwd, fwdErr = barrier.InsertDoc(ctx, coll, createKey, open(id))
+			fwd, fwdErr = mongobarrier.InsertDoc(ctx, coll, createKey, open(id))
 		}()
 		go func() {
 			defer wg.Done()
 			<-start
-			comp, compErr = barrier.CompensateDoc(ctx, coll, createKey, id, is("open"), cancel, tombstone(id))
+			comp, compErr = mongobarrier.CompensateDoc(ctx, coll, createKey, id, is("open"), cancel, tombstone(id))
 		}()
 		close(start)
 		wg.Wait()
@@ -320,7 +321,7 @@ func TestInsertRacingItsCompensationNetsZero(t *testing.T) {
 		if d.N != 0 || d.Status != "cancelled" || marker != "compensate" {
 			t.Fatalf("race %d (insert %v, compensate %v): %+v, marker %q", i, fwd, comp, d, marker)
 		}
-		out, err := barrier.InsertDoc(ctx, coll, createKey, open(id))
+		out, err := mongobarrier.InsertDoc(ctx, coll, createKey, open(id))
 		refused(t, fmt.Sprintf("race %d: late insert", i), out, err, barrier.ErrCompensated)
 	}
 	t.Logf("outcomes: %v", seen)
@@ -343,8 +344,11 @@ func TestUpdateRacingItsCompensationNetsZero(t *testing.T) {
 		var wg sync.WaitGroup
 		var fwdErr, compErr error
 		wg.Add(2)
-		go func() { defer wg.Done(); _, fwdErr = barrier.UpdateDoc(ctx, coll, addKey, id, nil, inc(1)) }()
-		go func() { defer wg.Done(); _, compErr = barrier.CompensateDoc(ctx, coll, addKey, id, nil, inc(-1), nil) }()
+		go func() { defer wg.Done(); _, fwdErr = mongobarrier.UpdateDoc(ctx, coll, addKey, id, nil, inc(1)) }()
+		go func() {
+			defer wg.Done()
+			_, compErr = mongobarrier.CompensateDoc(ctx, coll, addKey, id, nil, inc(-1), nil)
+		}()
 		wg.Wait()
 		if compErr != nil || (fwdErr != nil && !errors.Is(fwdErr, barrier.ErrCompensated)) {
 			t.Fatalf("race %d: update %v, compensate %v", i, fwdErr, compErr)
@@ -353,49 +357,4 @@ func TestUpdateRacingItsCompensationNetsZero(t *testing.T) {
 			t.Fatalf("race %d: %+v, marker %q", i, d, marker)
 		}
 	}
-}
-
-// Every read the barrier makes decides an outcome (duplicate, refused, null
-// compensation), so it must ask for the primary even when MONGO_URI says
-// readPreference=secondaryPreferred: a lagging secondary would answer "no
-// document" for one the primary just refused to insert over. The client
-// below has that URI and records, for each operation, whether the driver
-// would have let a secondary serve it (FerretDB is a single server, to
-// which the driver sends no read preference at all, so the selection is
-// what shows it). Every read path of InsertDoc, UpdateDoc and CompensateDoc
-// runs once.
-func TestEveryReadAsksForThePrimary(t *testing.T) {
-	db, reads := testenv.MongoSecondaryPreferred(t)
-	coll, ctx := db.Collection("docs"), testenv.Context(t)
-	other := barrier.Key{SagaID: "s2", Step: createKey.Step}
-	mustInsert(t, ctx, coll, "d1")
-
-	out, err := barrier.InsertDoc(ctx, coll, createKey, open("d1"))
-	want(t, "insert again", out, err, barrier.Duplicate)
-	out, err = barrier.InsertDoc(ctx, coll, other, open("d1"))
-	refused(t, "insert by another saga", out, err, barrier.ErrOwnedByOtherSaga)
-	out, err = barrier.UpdateDoc(ctx, coll, addKey, "d1", nil, inc(1))
-	want(t, "update", out, err, barrier.Applied)
-	out, err = barrier.UpdateDoc(ctx, coll, addKey, "d1", nil, inc(1))
-	want(t, "update again", out, err, barrier.Duplicate)
-	out, err = barrier.UpdateDoc(ctx, coll, barrier.Key{SagaID: "s1", Step: "Close"}, "d1", is("closed"), inc(1))
-	refused(t, "update with a failing precondition", out, err, barrier.ErrPreconditionFailed)
-	out, err = barrier.UpdateDoc(ctx, coll, addKey, "nope", nil, inc(1))
-	refused(t, "update of a missing document", out, err, barrier.ErrNotFound)
-	out, err = barrier.CompensateDoc(ctx, coll, other, "d1", nil, cancel, tombstone("d1"))
-	want(t, "compensate by another saga", out, err, barrier.NullCompensation)
-	out, err = barrier.CompensateDoc(ctx, coll, addKey, "d1", nil, inc(-1), nil)
-	want(t, "compensate", out, err, barrier.Applied)
-	out, err = barrier.CompensateDoc(ctx, coll, addKey, "d1", nil, inc(-1), nil)
-	want(t, "compensate again", out, err, barrier.AlreadyCompensated)
-	out, err = barrier.UpdateDoc(ctx, coll, addKey, "d1", nil, inc(1))
-	refused(t, "late update", out, err, barrier.ErrCompensated)
-	out, err = barrier.CompensateDoc(ctx, coll, barrier.Key{SagaID: "s1", Step: "Never"}, "d1", nil, inc(-1), nil)
-	want(t, "compensate a step that never ran", out, err, barrier.NullCompensation)
-	out, err = barrier.CompensateDoc(ctx, coll, createKey, "d2", is("open"), cancel, tombstone("d2"))
-	want(t, "compensate a missing document", out, err, barrier.NullCompensation)
-	out, err = barrier.InsertDoc(ctx, coll, createKey, open("d2"))
-	refused(t, "late insert", out, err, barrier.ErrCompensated)
-
-	reads.Check(t, 11)
 }

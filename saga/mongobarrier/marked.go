@@ -1,10 +1,12 @@
-package barrier
+package mongobarrier
 
 import (
 	"fmt"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
+
+	"github.com/sagaflow/sagaflow/saga/barrier"
 )
 
 // Mark is one step's marker in a barrier-guarded document, as the step
@@ -30,7 +32,7 @@ func MarkedDoc(sagaID string, doc any, marks ...Mark) (bson.D, error) {
 	}
 	steps := make(bson.D, 0, len(marks))
 	for _, m := range marks {
-		if err := checkKey(Key{SagaID: sagaID, Step: m.Step}); err != nil {
+		if err := checkKey(barrier.Key{SagaID: sagaID, Step: m.Step}); err != nil {
 			return nil, err
 		}
 		for _, e := range steps {
@@ -44,7 +46,7 @@ func MarkedDoc(sagaID string, doc any, marks ...Mark) (bson.D, error) {
 		}
 		steps = append(steps, bson.E{Key: m.Step, Value: op})
 	}
-	out, _, err := markDoc(Key{SagaID: sagaID, Step: marks[0].Step}, doc, nil, opForward)
+	out, _, err := markDoc(barrier.Key{SagaID: sagaID, Step: marks[0].Step}, doc, nil, opForward)
 	if err != nil {
 		return nil, err
 	}
@@ -63,6 +65,6 @@ func MarkedDoc(sagaID string, doc any, marks ...Mark) (bson.D, error) {
 // sagaID and finds no document: with the step marked compensated and the
 // marks of a tombstone. Like MarkedDoc, it writes nothing.
 func MarkedTombstone(sagaID, step string, tombstone any, at time.Time) (bson.D, error) {
-	out, _, err := markDoc(Key{SagaID: sagaID, Step: step}, tombstone, nil, opCompensate, tombstoneMarks(at)...)
+	out, _, err := markDoc(barrier.Key{SagaID: sagaID, Step: step}, tombstone, nil, opCompensate, tombstoneMarks(at)...)
 	return out, err
 }

@@ -1,4 +1,4 @@
-package barrier_test
+package pgbarrier_test
 
 import (
 	"context"
@@ -10,21 +10,22 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/sagaflow/sagaflow/internal/testenv"
 	"github.com/sagaflow/sagaflow/saga/barrier"
+	"github.com/sagaflow/sagaflow/saga/internal/storetest"
+	"github.com/sagaflow/sagaflow/saga/pgbarrier"
 )
 
 // counter is a one-row table that forward steps increment and compensations
 // decrement, so every double effect shows in its value.
 func setup(t *testing.T) (*pgxpool.Pool, context.Context) {
 	t.Helper()
-	ctx := testenv.Context(t)
-	pool := testenv.Postgres(t, testenv.Inventory)
+	ctx := storetest.Context(t)
+	pool := storetest.Postgres(t)
 	tx, err := pool.Begin(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := barrier.CreateTable(ctx, tx); err != nil {
+	if err := pgbarrier.CreateTable(ctx, tx); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := tx.Exec(ctx, `CREATE TABLE counter (n int NOT NULL); INSERT INTO counter VALUES (0)`); err != nil {
@@ -52,20 +53,28 @@ func value(t *testing.T, ctx context.Context, pool *pgxpool.Pool) int {
 	return n
 }
 
+// want fails the test unless a barrier call returned outcome.
+func want(t *testing.T, what string, got barrier.Outcome, err error, outcome barrier.Outcome) {
+	t.Helper()
+	if err != nil || got != outcome {
+		t.Fatalf("%s: %v, %v; want %v", what, got, err, outcome)
+	}
+}
+
 func TestForwardAndCompensateRunOnce(t *testing.T) {
 	pool, ctx := setup(t)
 	key := barrier.Key{SagaID: "s1", Step: "Step"}
 	for i, want := range []barrier.Outcome{barrier.Applied, barrier.Duplicate} {
-		if got, err := barrier.Forward(ctx, pool, key, add(1)); err != nil || got != want {
+		if got, err := pgbarrier.Forward(ctx, pool, key, add(1)); err != nil || got != want {
 			t.Fatalf("forward %d: %v, %v; want %v", i, got, err, want)
 		}
 	}
 	for i, want := range []barrier.Outcome{barrier.Applied, barrier.AlreadyCompensated} {
-		if got, err := barrier.Compensate(ctx, pool, key, add(-1)); err != nil || got != want {
+		if got, err := pgbarrier.Compensate(ctx, pool, key, add(-1)); err != nil || got != want {
 			t.Fatalf("compensate %d: %v, %v; want %v", i, got, err, want)
 		}
 	}
-	if _, err := barrier.Forward(ctx, pool, key, add(1)); !errors.Is(err, barrier.ErrCompensated) {
+	if _, err := pgbarrier.Forward(ctx, pool, key, add(1)); !errors.Is(err, barrier.ErrCompensated) {
 		t.Fatalf("forward after compensate: %v", err)
 	}
 	if n := value(t, ctx, pool); n != 0 {
@@ -76,10 +85,10 @@ func TestForwardAndCompensateRunOnce(t *testing.T) {
 func TestNullCompensationBlocksLateForward(t *testing.T) {
 	pool, ctx := setup(t)
 	key := barrier.Key{SagaID: "s1", Step: "Step"}
-	if got, err := barrier.Compensate(ctx, pool, key, add(-1)); err != nil || got != barrier.NullCompensation {
+	if got, err := pgbarrier.Compensate(ctx, pool, key, add(-1)); err != nil || got != barrier.NullCompensation {
 		t.Fatalf("compensate: %v, %v", got, err)
 	}
-	if _, err := barrier.Forward(ctx, pool, key, add(1)); !errors.Is(err, barrier.ErrCompensated) {
+	if _, err := pgbarrier.Forward(ctx, pool, key, add(1)); !errors.Is(err, barrier.ErrCompensated) {
 		t.Fatalf("late forward: %v", err)
 	}
 	if n := value(t, ctx, pool); n != 0 {
@@ -91,7 +100,7 @@ func TestFailedForwardLeavesNoTrace(t *testing.T) {
 	pool, ctx := setup(t)
 	key := barrier.Key{SagaID: "s1", Step: "Step"}
 	boom := errors.New("boom")
-	_, err := barrier.Forward(ctx, pool, key, func(tx pgx.Tx) error {
+	_, err := pgbarrier.Forward(ctx, pool, key, func(tx pgx.Tx) error {
 		if err := add(1)(tx); err != nil {
 			return err
 		}
@@ -100,7 +109,7 @@ func TestFailedForwardLeavesNoTrace(t *testing.T) {
 	if !errors.Is(err, boom) {
 		t.Fatalf("forward: %v", err)
 	}
-	if got, err := barrier.Forward(ctx, pool, key, add(1)); err != nil || got != barrier.Applied {
+	if got, err := pgbarrier.Forward(ctx, pool, key, add(1)); err != nil || got != barrier.Applied {
 		t.Fatalf("retry: %v, %v", got, err)
 	}
 	if n := value(t, ctx, pool); n != 1 {
@@ -117,8 +126,8 @@ func TestForwardRacingCompensationNetsZero(t *testing.T) {
 		var wg sync.WaitGroup
 		var fwdErr, compErr error
 		wg.Add(2)
-		go func() { defer wg.Done(); _, fwdErr = barrier.Forward(ctx, pool, key, add(1)) }()
-		go func() { defer wg.Done(); _, compErr = barrier.Compensate(ctx, pool, key, add(-1)) }()
+		go func() { defer wg.Done(); _, fwdErr = pgbarrier.Forward(ctx, pool, key, add(1)) }()
+		go func() { defer wg.Done(); _, compErr = pgbarrier.Compensate(ctx, pool, key, add(-1)) }()
 		wg.Wait()
 		if compErr != nil || (fwdErr != nil && !errors.Is(fwdErr, barrier.ErrCompensated)) {
 			t.Fatalf("race %d: forward %v, compensate %v", i, fwdErr, compErr)

@@ -1,6 +1,8 @@
-// Package barrier is the idempotency barrier for saga steps: the activity-side
-// half of the saga engine. This file is its PostgreSQL form, for steps whose
-// effect is one local pgx transaction.
+// Package pgbarrier is the saga engine's idempotency barrier for steps
+// whose effect is one local PostgreSQL transaction (pgx v5): the
+// activity-side half of the engine for PostgreSQL. (Package saga is the
+// workflow side; saga/barrier holds the key and outcomes both barriers
+// share; saga/mongobarrier is the MongoDB form.)
 //
 // A barrier row keyed by (saga id, step, op) is inserted in the same local
 // transaction as the step's business change. That one mechanism gives the
@@ -12,21 +14,23 @@
 //     forward row on the step's behalf and changes nothing;
 //   - hang safety: a Forward that arrives after the step's compensation (a
 //     late retry of a step that timed out) finds the compensate row and is
-//     refused with ErrCompensated, whether or not the step had run.
+//     refused with barrier.ErrCompensated, whether or not the step had run.
 //
 // Concurrent Forward and Compensate calls for one step serialize on the
 // primary key for the length of one local transaction; no lock outlives it.
 //
 // Records are kept until no step of their saga can run again: PruneRows
-// and PruneTombstones remove, a batch at a time, those older than a cutoff
-// that no protected workflow owns (see Protected).
-package barrier
+// removes, a batch at a time, those older than a cutoff that no protected
+// workflow owns (see barrier.Protected).
+package pgbarrier
 
 import (
 	"context"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/sagaflow/sagaflow/saga/barrier"
 )
 
 // Table is the name of the barrier table.
@@ -74,8 +78,8 @@ func CreateTable(ctx context.Context, tx pgx.Tx) error {
 // most once per key, and never after the key's compensation. An error from
 // apply rolls everything back, including the barrier row, so the step may be
 // tried again.
-func Forward(ctx context.Context, db DB, key Key, apply func(pgx.Tx) error) (Outcome, error) {
-	var outcome Outcome
+func Forward(ctx context.Context, db DB, key barrier.Key, apply func(pgx.Tx) error) (barrier.Outcome, error) {
+	var outcome barrier.Outcome
 	err := inTx(ctx, db, func(tx pgx.Tx) error {
 		inserted, err := insert(ctx, tx, key, "forward", "forward")
 		if err != nil {
@@ -89,15 +93,15 @@ func Forward(ctx context.Context, db DB, key Key, apply func(pgx.Tx) error) (Out
 				return fmt.Errorf("barrier %s: read compensate row: %w", key, err)
 			}
 			if compensated {
-				return fmt.Errorf("barrier %s: %w", key, ErrCompensated)
+				return fmt.Errorf("barrier %s: %w", key, barrier.ErrCompensated)
 			}
-			outcome = Duplicate
+			outcome = barrier.Duplicate
 			return nil
 		}
 		if err := apply(tx); err != nil {
 			return err
 		}
-		outcome = Applied
+		outcome = barrier.Applied
 		return nil
 	})
 	if err != nil {
@@ -110,15 +114,15 @@ func Forward(ctx context.Context, db DB, key Key, apply func(pgx.Tx) error) (Out
 // per key, and only if the forward step was applied. When the forward step
 // never ran, Compensate records a forward row in its place, so that a late
 // Forward is refused, and returns NullCompensation without calling undo.
-func Compensate(ctx context.Context, db DB, key Key, undo func(pgx.Tx) error) (Outcome, error) {
-	var outcome Outcome
+func Compensate(ctx context.Context, db DB, key barrier.Key, undo func(pgx.Tx) error) (barrier.Outcome, error) {
+	var outcome barrier.Outcome
 	err := inTx(ctx, db, func(tx pgx.Tx) error {
 		inserted, err := insert(ctx, tx, key, "compensate", "compensate")
 		if err != nil {
 			return err
 		}
 		if !inserted {
-			outcome = AlreadyCompensated
+			outcome = barrier.AlreadyCompensated
 			return nil
 		}
 		blocked, err := insert(ctx, tx, key, "forward", "compensate")
@@ -126,13 +130,13 @@ func Compensate(ctx context.Context, db DB, key Key, undo func(pgx.Tx) error) (O
 			return err
 		}
 		if blocked {
-			outcome = NullCompensation
+			outcome = barrier.NullCompensation
 			return nil
 		}
 		if err := undo(tx); err != nil {
 			return err
 		}
-		outcome = Applied
+		outcome = barrier.Applied
 		return nil
 	})
 	if err != nil {
@@ -141,7 +145,7 @@ func Compensate(ctx context.Context, db DB, key Key, undo func(pgx.Tx) error) (O
 	return outcome, nil
 }
 
-func insert(ctx context.Context, tx pgx.Tx, key Key, op, origin string) (bool, error) {
+func insert(ctx context.Context, tx pgx.Tx, key barrier.Key, op, origin string) (bool, error) {
 	tag, err := tx.Exec(ctx,
 		`INSERT INTO saga_barrier (saga_id, step, op, origin) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`,
 		key.SagaID, key.Step, op, origin)

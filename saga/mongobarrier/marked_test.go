@@ -1,4 +1,4 @@
-package barrier_test
+package mongobarrier_test
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
 	"github.com/sagaflow/sagaflow/saga/barrier"
+	"github.com/sagaflow/sagaflow/saga/mongobarrier"
 )
 
 // stored reads the document id and returns it without its _id, for
@@ -44,16 +45,16 @@ func TestMarkedDocIsWhatTheStepsWrite(t *testing.T) {
 	coll, ctx := scratch(t)
 	// Inserted, then updated by a second step: a confirmed order.
 	mustInsert(t, ctx, coll, "steps-1")
-	out, err := barrier.UpdateDoc(ctx, coll, addKey, "steps-1", is("open"),
+	out, err := mongobarrier.UpdateDoc(ctx, coll, addKey, "steps-1", is("open"),
 		bson.D{{Key: "$set", Value: bson.D{{Key: "status", Value: "done"}}}})
 	want(t, "update", out, err, barrier.Applied)
 	// Inserted, then compensated: a cancelled order.
 	mustInsert(t, ctx, coll, "steps-2")
-	out, err = barrier.CompensateDoc(ctx, coll, createKey, "steps-2", is("open"),
+	out, err = mongobarrier.CompensateDoc(ctx, coll, createKey, "steps-2", is("open"),
 		bson.D{{Key: "$set", Value: bson.D{{Key: "status", Value: "cancelled"}}}}, tombstone("steps-2"))
 	want(t, "compensate", out, err, barrier.Applied)
 	// Never inserted, compensated: a tombstone.
-	out, err = barrier.CompensateDoc(ctx, coll, createKey, "steps-3", nil, nil, tombstone("steps-3"))
+	out, err = mongobarrier.CompensateDoc(ctx, coll, createKey, "steps-3", nil, nil, tombstone("steps-3"))
 	want(t, "null compensation", out, err, barrier.NullCompensation)
 
 	done, cancelled := open("bulk-1"), open("bulk-2")
@@ -61,12 +62,12 @@ func TestMarkedDocIsWhatTheStepsWrite(t *testing.T) {
 	var docs []any
 	for _, c := range []struct {
 		doc   doc
-		marks []barrier.Mark
+		marks []mongobarrier.Mark
 	}{
-		{done, []barrier.Mark{{Step: createKey.Step}, {Step: addKey.Step}}},
-		{cancelled, []barrier.Mark{{Step: createKey.Step, Compensated: true}}},
+		{done, []mongobarrier.Mark{{Step: createKey.Step}, {Step: addKey.Step}}},
+		{cancelled, []mongobarrier.Mark{{Step: createKey.Step, Compensated: true}}},
 	} {
-		d, err := barrier.MarkedDoc(createKey.SagaID, c.doc, c.marks...)
+		d, err := mongobarrier.MarkedDoc(createKey.SagaID, c.doc, c.marks...)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -77,11 +78,11 @@ func TestMarkedDocIsWhatTheStepsWrite(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	at, ok := raw.Lookup(barrier.MarkerField, "at").TimeOK()
+	at, ok := raw.Lookup(mongobarrier.MarkerField, "at").TimeOK()
 	if !ok {
 		t.Fatalf("tombstone without its time: %v", raw)
 	}
-	d, err := barrier.MarkedTombstone(createKey.SagaID, createKey.Step, tombstone("bulk-3"), at)
+	d, err := mongobarrier.MarkedTombstone(createKey.SagaID, createKey.Step, tombstone("bulk-3"), at)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,26 +100,26 @@ func TestMarkedDocIsWhatTheStepsWrite(t *testing.T) {
 // written from MarkedDoc as one they wrote themselves.
 func TestMarkedDocIsTheSagasOwn(t *testing.T) {
 	coll, ctx := scratch(t)
-	done, err := barrier.MarkedDoc(createKey.SagaID, open("d1"), barrier.Mark{Step: createKey.Step}, barrier.Mark{Step: addKey.Step})
+	done, err := mongobarrier.MarkedDoc(createKey.SagaID, open("d1"), mongobarrier.Mark{Step: createKey.Step}, mongobarrier.Mark{Step: addKey.Step})
 	if err != nil {
 		t.Fatal(err)
 	}
-	undone, err := barrier.MarkedTombstone(createKey.SagaID, createKey.Step, tombstone("d2"), time.Now())
+	undone, err := mongobarrier.MarkedTombstone(createKey.SagaID, createKey.Step, tombstone("d2"), time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := coll.InsertMany(ctx, []any{done, undone}); err != nil {
 		t.Fatal(err)
 	}
-	out, err := barrier.InsertDoc(ctx, coll, createKey, open("d1"))
+	out, err := mongobarrier.InsertDoc(ctx, coll, createKey, open("d1"))
 	want(t, "insert of a marked document", out, err, barrier.Duplicate)
-	out, err = barrier.UpdateDoc(ctx, coll, addKey, "d1", nil, inc(1))
+	out, err = mongobarrier.UpdateDoc(ctx, coll, addKey, "d1", nil, inc(1))
 	want(t, "update of a marked step", out, err, barrier.Duplicate)
-	out, err = barrier.InsertDoc(ctx, coll, barrier.Key{SagaID: "s2", Step: createKey.Step}, open("d1"))
-	refused(t, "insert by another saga", out, err, barrier.ErrOwnedByOtherSaga)
-	out, err = barrier.InsertDoc(ctx, coll, createKey, open("d2"))
+	out, err = mongobarrier.InsertDoc(ctx, coll, barrier.Key{SagaID: "s2", Step: createKey.Step}, open("d1"))
+	refused(t, "insert by another saga", out, err, mongobarrier.ErrOwnedByOtherSaga)
+	out, err = mongobarrier.InsertDoc(ctx, coll, createKey, open("d2"))
 	refused(t, "late insert over a marked tombstone", out, err, barrier.ErrCompensated)
-	out, err = barrier.CompensateDoc(ctx, coll, createKey, "d2", nil, nil, tombstone("d2"))
+	out, err = mongobarrier.CompensateDoc(ctx, coll, createKey, "d2", nil, nil, tombstone("d2"))
 	want(t, "compensation of a compensated mark", out, err, barrier.AlreadyCompensated)
 	if d, marker := get(t, ctx, coll, "d1", addKey.Step); d.N != 1 || marker != "forward" {
 		t.Fatalf("d1 after the refused steps: %+v, marker %q", d, marker)
@@ -127,19 +128,21 @@ func TestMarkedDocIsTheSagasOwn(t *testing.T) {
 
 func TestMarkedDocRefusesWhatNoStepWrites(t *testing.T) {
 	for what, call := range map[string]func() (bson.D, error){
-		"no step": func() (bson.D, error) { return barrier.MarkedDoc("s1", open("d1")) },
+		"no step": func() (bson.D, error) { return mongobarrier.MarkedDoc("s1", open("d1")) },
 		"a step twice": func() (bson.D, error) {
-			return barrier.MarkedDoc("s1", open("d1"), barrier.Mark{Step: "A"}, barrier.Mark{Step: "A", Compensated: true})
+			return mongobarrier.MarkedDoc("s1", open("d1"), mongobarrier.Mark{Step: "A"}, mongobarrier.Mark{Step: "A", Compensated: true})
 		},
-		"a step with a dot": func() (bson.D, error) { return barrier.MarkedDoc("s1", open("d1"), barrier.Mark{Step: "a.b"}) },
-		"no saga id":        func() (bson.D, error) { return barrier.MarkedDoc("", open("d1"), barrier.Mark{Step: "A"}) },
+		"a step with a dot": func() (bson.D, error) {
+			return mongobarrier.MarkedDoc("s1", open("d1"), mongobarrier.Mark{Step: "a.b"})
+		},
+		"no saga id": func() (bson.D, error) { return mongobarrier.MarkedDoc("", open("d1"), mongobarrier.Mark{Step: "A"}) },
 		"no _id": func() (bson.D, error) {
-			return barrier.MarkedDoc("s1", bson.D{{Key: "n", Value: 1}}, barrier.Mark{Step: "A"})
+			return mongobarrier.MarkedDoc("s1", bson.D{{Key: "n", Value: 1}}, mongobarrier.Mark{Step: "A"})
 		},
 		"the barrier's field": func() (bson.D, error) {
-			return barrier.MarkedDoc("s1", bson.D{{Key: "_id", Value: "d1"}, {Key: barrier.MarkerField, Value: 1}}, barrier.Mark{Step: "A"})
+			return mongobarrier.MarkedDoc("s1", bson.D{{Key: "_id", Value: "d1"}, {Key: mongobarrier.MarkerField, Value: 1}}, mongobarrier.Mark{Step: "A"})
 		},
-		"a tombstone without a step": func() (bson.D, error) { return barrier.MarkedTombstone("s1", "", tombstone("d1"), time.Now()) },
+		"a tombstone without a step": func() (bson.D, error) { return mongobarrier.MarkedTombstone("s1", "", tombstone("d1"), time.Now()) },
 	} {
 		if d, err := call(); err == nil {
 			t.Errorf("%s: %v, no error", what, d)

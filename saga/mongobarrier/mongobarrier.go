@@ -1,5 +1,8 @@
-// This file is the barrier's MongoDB form, for steps whose effect is one
-// change to one document.
+// Package mongobarrier is the saga engine's idempotency barrier for steps
+// whose effect is one change to one MongoDB document (the official Go
+// driver, v2): the activity-side half of the engine for MongoDB. (Package
+// saga is the workflow side; saga/barrier holds the key and outcomes both
+// barriers share; saga/pgbarrier is the PostgreSQL form.)
 //
 // MongoDB gives no multi-document transaction to put a barrier row in, so the
 // marker lives inside the document the step changes:
@@ -20,7 +23,7 @@
 //     (and, in the marker, tombstone: true and the time it was written, at,
 //     by which PruneTombstones removes it once its saga can no longer run);
 //   - hang safety: a forward call that finds "compensate" (a late retry) is
-//     refused with ErrCompensated; a late insert is refused by the
+//     refused with barrier.ErrCompensated; a late insert is refused by the
 //     tombstone's unique _id.
 //
 // Atomicity. An insert racing its compensation is always safe: the unique
@@ -42,7 +45,7 @@
 // the primary acknowledged but has not yet replicated). Writes (insert,
 // update) need nothing: MongoDB sends every write to the primary whatever
 // the read preference.
-package barrier
+package mongobarrier
 
 import (
 	"context"
@@ -56,6 +59,8 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 	"go.mongodb.org/mongo-driver/v2/mongo/readconcern"
 	"go.mongodb.org/mongo-driver/v2/mongo/readpref"
+
+	"github.com/sagaflow/sagaflow/saga/barrier"
 )
 
 // MarkerField is the field of a barrier-guarded document that holds its
@@ -90,13 +95,14 @@ var (
 // marker: another step of the saga created it). Doc is the document as read
 // just after the refused write, for the caller to say why.
 type PreconditionError struct {
-	Key Key
+	Key barrier.Key
 	// ID is the document's _id: as passed, or, from InsertDoc, the
 	// document's own as a bson.RawValue.
 	ID  any
 	Doc bson.Raw
 }
 
+// Error names the step and the document.
 func (e *PreconditionError) Error() string {
 	return fmt.Sprintf("barrier %s: document %v: %v", e.Key, e.ID, ErrPreconditionFailed)
 }
@@ -110,14 +116,14 @@ func (e *PreconditionError) Unwrap() error { return ErrPreconditionFailed }
 // step created it, ErrCompensated if the step was compensated (the document
 // is a tombstone or was undone), ErrOwnedByOtherSaga if another saga owns it,
 // and a *PreconditionError if another step of the saga created it.
-func InsertDoc(ctx context.Context, coll *mongo.Collection, key Key, doc any) (Outcome, error) {
+func InsertDoc(ctx context.Context, coll *mongo.Collection, key barrier.Key, doc any) (barrier.Outcome, error) {
 	marked, id, err := markDoc(key, doc, nil, opForward)
 	if err != nil {
 		return 0, err
 	}
 	_, insertErr := coll.InsertOne(ctx, marked)
 	if insertErr == nil {
-		return Applied, nil
+		return barrier.Applied, nil
 	}
 	if !mongo.IsDuplicateKeyError(insertErr) {
 		return 0, fmt.Errorf("barrier %s: insert %s %v: %w", key, coll.Name(), id, insertErr)
@@ -137,7 +143,7 @@ func InsertDoc(ctx context.Context, coll *mongo.Collection, key Key, doc any) (O
 // it returns Duplicate if the step ran already, ErrCompensated if it was
 // compensated, ErrNotFound, ErrOwnedByOtherSaga, or a *PreconditionError
 // holding the document.
-func UpdateDoc(ctx context.Context, coll *mongo.Collection, key Key, id any, precondition, update bson.D) (Outcome, error) {
+func UpdateDoc(ctx context.Context, coll *mongo.Collection, key barrier.Key, id any, precondition, update bson.D) (barrier.Outcome, error) {
 	filter, marked, err := conditional(key, id, absent, precondition, update, opForward)
 	if err != nil {
 		return 0, err
@@ -147,7 +153,7 @@ func UpdateDoc(ctx context.Context, coll *mongo.Collection, key Key, id any, pre
 		return 0, err
 	}
 	if applied {
-		return Applied, nil
+		return barrier.Applied, nil
 	}
 	return st.refusedForward(key, coll, id, fmt.Errorf("barrier %s: %s %v: %w", key, coll.Name(), id, ErrNotFound))
 }
@@ -175,7 +181,7 @@ func UpdateDoc(ctx context.Context, coll *mongo.Collection, key Key, id any, pre
 //
 // A tombstone insert that loses to a late InsertDoc finds the new document
 // on the next round and undoes it.
-func CompensateDoc(ctx context.Context, coll *mongo.Collection, key Key, id any, precondition, undo bson.D, tombstone any) (Outcome, error) {
+func CompensateDoc(ctx context.Context, coll *mongo.Collection, key barrier.Key, id any, precondition, undo bson.D, tombstone any) (barrier.Outcome, error) {
 	applyFilter, applyUpdate, err := conditional(key, id, opForward, precondition, undo, opCompensate)
 	if err != nil {
 		return 0, err
@@ -194,25 +200,25 @@ func CompensateDoc(ctx context.Context, coll *mongo.Collection, key Key, id any,
 			return 0, err
 		}
 		if applied {
-			return Applied, nil
+			return barrier.Applied, nil
 		}
 		switch {
 		case st.doc == nil:
 			if marked == nil {
-				return NullCompensation, nil
+				return barrier.NullCompensation, nil
 			}
 			_, err := coll.InsertOne(ctx, marked)
 			if err == nil {
-				return NullCompensation, nil
+				return barrier.NullCompensation, nil
 			}
 			if !mongo.IsDuplicateKeyError(err) {
 				return 0, fmt.Errorf("barrier %s: insert tombstone %s %v: %w", key, coll.Name(), id, err)
 			}
 			// A late forward insert won: undo it on the next round.
 		case st.owner != key.SagaID:
-			return NullCompensation, nil
+			return barrier.NullCompensation, nil
 		case st.op == opCompensate:
-			return AlreadyCompensated, nil
+			return barrier.AlreadyCompensated, nil
 		case st.op == opForward:
 			// The document may have been inserted between the update and
 			// the read; if the update misses it twice, the precondition
@@ -227,7 +233,7 @@ func CompensateDoc(ctx context.Context, coll *mongo.Collection, key Key, id any,
 				return 0, fmt.Errorf("barrier %s: update %s %v: %w", key, coll.Name(), id, err)
 			}
 			if res.MatchedCount == 1 {
-				return NullCompensation, nil
+				return barrier.NullCompensation, nil
 			}
 			// The step ran in the meantime: compensate it on the next round.
 		}
@@ -245,7 +251,7 @@ type state struct {
 // updateOrRead applies update to the document that filter matches or,
 // when none does, reads the document id to explain why. The update goes to
 // the primary as every write does; the read is sent there explicitly.
-func updateOrRead(ctx context.Context, coll *mongo.Collection, key Key, id any, filter, update bson.D) (bool, state, error) {
+func updateOrRead(ctx context.Context, coll *mongo.Collection, key barrier.Key, id any, filter, update bson.D) (bool, state, error) {
 	res, err := coll.UpdateOne(ctx, filter, update)
 	if err != nil {
 		return false, state{}, fmt.Errorf("barrier %s: update %s %v: %w", key, coll.Name(), id, err)
@@ -263,7 +269,7 @@ var primaryReads = options.Collection().SetReadPreference(readpref.Primary()).Se
 
 // read reads the document id from the primary, to explain why a write
 // matched nothing.
-func read(ctx context.Context, coll *mongo.Collection, key Key, id any) (state, error) {
+func read(ctx context.Context, coll *mongo.Collection, key barrier.Key, id any) (state, error) {
 	doc, err := coll.Clone(primaryReads).FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Raw()
 	if errors.Is(err, mongo.ErrNoDocuments) {
 		return state{}, nil
@@ -279,16 +285,16 @@ func read(ctx context.Context, coll *mongo.Collection, key Key, id any) (state, 
 
 // refusedForward explains why a forward write on the document id matched
 // nothing; missing is the error when there is no document.
-func (st state) refusedForward(key Key, coll *mongo.Collection, id any, missing error) (Outcome, error) {
+func (st state) refusedForward(key barrier.Key, coll *mongo.Collection, id any, missing error) (barrier.Outcome, error) {
 	switch {
 	case st.doc == nil:
 		return 0, missing
 	case st.owner != key.SagaID:
 		return 0, fmt.Errorf("barrier %s: %s %v owned by saga %q: %w", key, coll.Name(), id, st.owner, ErrOwnedByOtherSaga)
 	case st.op == opForward:
-		return Duplicate, nil
+		return barrier.Duplicate, nil
 	case st.op == opCompensate:
-		return 0, fmt.Errorf("barrier %s: %s %v: %w", key, coll.Name(), id, ErrCompensated)
+		return 0, fmt.Errorf("barrier %s: %s %v: %w", key, coll.Name(), id, barrier.ErrCompensated)
 	}
 	return 0, &PreconditionError{Key: key, ID: id, Doc: st.doc}
 }
@@ -299,7 +305,7 @@ var absent = bson.D{{Key: "$exists", Value: false}}
 // conditional returns the filter and update of one guarded write: on the
 // document id, if key's saga owns it, key's step marker matches marker and
 // the document matches precondition, apply update and set the marker to op.
-func conditional(key Key, id, marker any, precondition, update bson.D, op string) (filter, marked bson.D, err error) {
+func conditional(key barrier.Key, id, marker any, precondition, update bson.D, op string) (filter, marked bson.D, err error) {
 	if filter, err = guard(key, id, marker, precondition); err != nil {
 		return nil, nil, err
 	}
@@ -312,7 +318,7 @@ func conditional(key Key, id, marker any, precondition, update bson.D, op string
 // guard is the filter that matches the document id when it is key's saga's
 // and key's step marker matches marker, and the document matches
 // precondition.
-func guard(key Key, id any, marker any, precondition bson.D) (bson.D, error) {
+func guard(key barrier.Key, id any, marker any, precondition bson.D) (bson.D, error) {
 	if err := checkKey(key); err != nil {
 		return nil, err
 	}
@@ -331,7 +337,7 @@ func guard(key Key, id any, marker any, precondition bson.D) (bson.D, error) {
 }
 
 // markUpdate returns update with $set of key's step marker to op added.
-func markUpdate(key Key, update bson.D, op string) (bson.D, error) {
+func markUpdate(key barrier.Key, update bson.D, op string) (bson.D, error) {
 	mark := bson.E{Key: stepPath(key), Value: op}
 	out := make(bson.D, 0, len(update)+1)
 	merged := false
@@ -363,7 +369,7 @@ func markUpdate(key Key, update bson.D, op string) (bson.D, error) {
 // markDoc returns doc as a document with key's marker set to op, and its
 // _id. When want is not nil the _id must be want, and is added if missing.
 // extra are added to the marker (a tombstone's time, say).
-func markDoc(key Key, doc any, want any, op string, extra ...bson.E) (bson.D, any, error) {
+func markDoc(key barrier.Key, doc any, want any, op string, extra ...bson.E) (bson.D, any, error) {
 	if err := checkKey(key); err != nil {
 		return nil, nil, err
 	}
@@ -410,14 +416,14 @@ func sameValue(raw, v any) bool {
 	return err1 == nil && err2 == nil && string(a) == string(b)
 }
 
-func stepPath(key Key) string { return MarkerField + ".steps." + key.Step }
+func stepPath(key barrier.Key) string { return MarkerField + ".steps." + key.Step }
 
 func touchesMarker(path string) bool {
 	return path == MarkerField || strings.HasPrefix(path, MarkerField+".")
 }
 
 // checkKey refuses keys that would not make a field path of their own.
-func checkKey(key Key) error {
+func checkKey(key barrier.Key) error {
 	if key.SagaID == "" {
 		return fmt.Errorf("barrier %s: empty saga id", key)
 	}
